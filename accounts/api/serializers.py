@@ -1,0 +1,92 @@
+"""Input and output shapes of the accounts API. Serializers never write."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+
+from accounts.models import User
+from accounts.phones import InvalidPhoneNumber, normalize_phone
+from reports.models import Area
+
+
+class PhoneField(serializers.CharField):
+    """Accepts 0905... or +84905..., yields E.164."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        try:
+            return normalize_phone(text)
+        except InvalidPhoneNumber as error:
+            raise serializers.ValidationError(str(error.message), code=error.code) from error
+
+
+class RegisterInput(serializers.Serializer):
+    phone = PhoneField()
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
+    full_name = serializers.CharField(max_length=150)
+
+
+class RegisterOutput(serializers.Serializer):
+    phone = serializers.CharField()
+    is_verified = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class VerifyInput(serializers.Serializer):
+    phone = PhoneField()
+    code = serializers.RegexField(
+        r"^\d{6}$", error_messages={"invalid": _("The code has 6 digits.")}
+    )
+
+
+class LogoutInput(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2000)
+
+
+class TokenInput(TokenObtainPairSerializer):
+    """Phone (either form) and password -> access and refresh tokens."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        # A malformed number is left as typed: authentication fails with the usual message.
+        with contextlib.suppress(InvalidPhoneNumber):
+            attrs[self.username_field] = normalize_phone(attrs[self.username_field])
+        return super().validate(attrs)
+
+
+class MeOutput(serializers.ModelSerializer):
+    is_verified = serializers.BooleanField(read_only=True)
+    home_area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "phone",
+            "full_name",
+            "email",
+            "role",
+            "is_verified",
+            "home_area",
+            "agency",
+            "date_joined",
+        ]
+        read_only_fields = fields
+
+
+class MeUpdateInput(serializers.Serializer):
+    full_name = serializers.CharField(max_length=150, required=False)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    home_area = serializers.SlugRelatedField(
+        slug_field="code", queryset=Area.objects.all(), required=False, allow_null=True
+    )

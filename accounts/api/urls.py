@@ -1,0 +1,14 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from accounts.api.views import AuthViewSet, MeViewSet, TokenRefresh, TokenView
+
+router = SimpleRouter(trailing_slash=False)
+router.register("auth", AuthViewSet, basename="auth")
+
+urlpatterns = [
+    path("auth/token", TokenView.as_view(), name="token"),
+    path("auth/token/refresh", TokenRefresh.as_view(), name="token-refresh"),
+    path("me", MeViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="me"),
+    *router.urls,
+]

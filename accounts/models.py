@@ -1,0 +1,148 @@
+"""Users, their roles, and one-time phone codes."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.phones import normalize_phone
+
+
+class Role(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen")
+    STAFF = "staff", _("Agency staff")
+    MANAGER = "manager", _("Agency manager")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+# Roles that work in the admin site, and those that belong to one agency.
+ADMIN_ROLES = frozenset({Role.STAFF, Role.MANAGER, Role.DISPATCHER, Role.ADMINISTRATOR})
+AGENCY_ROLES = frozenset({Role.STAFF, Role.MANAGER})
+CITYWIDE_ROLES = frozenset({Role.DISPATCHER, Role.ADMINISTRATOR})
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, phone: str, password: str | None, **fields: Any) -> User:
+        user = self.model(phone=normalize_phone(phone), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"], validate_unique=False)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, phone: str, password: str | None = None, **fields: Any) -> User:
+        fields.setdefault("role", Role.CITIZEN)
+        return self._create(phone, password, **fields)
+
+    def create_superuser(self, phone: str, password: str | None = None, **fields: Any) -> User:
+        fields.update(
+            role=Role.ADMINISTRATOR,
+            is_staff=True,
+            is_superuser=True,
+            phone_verified_at=timezone.now(),
+        )
+        return self._create(phone, password, **fields)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(phone=normalize_phone(username or ""))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    phone = models.CharField(
+        _("phone number"), max_length=20, unique=True, help_text=_("Stored in E.164 form.")
+    )
+    full_name = models.CharField(_("full name"), max_length=150)
+    email = models.EmailField(_("email"), blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CITIZEN)
+    agency = models.ForeignKey(
+        "reports.Agency",
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    home_area = models.ForeignKey(
+        "reports.Area",
+        verbose_name=_("home area"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    phone_verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(
+        _("admin site access"),
+        default=False,
+        help_text=_("Set from the role: staff, managers, dispatchers and administrators."),
+    )
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "phone"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["full_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agency__isnull=False) | ~Q(role__in=["staff", "manager"]),
+                name="user_agency_roles_have_agency",
+                violation_error_message=_("Staff and managers belong to an agency."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.phone})" if self.full_name else self.phone
+
+    @property
+    def is_verified(self) -> bool:
+        return self.phone_verified_at is not None
+
+    @property
+    def is_citywide(self) -> bool:
+        """Dispatchers and administrators see every report."""
+        return self.is_superuser or self.role in CITYWIDE_ROLES
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[-1] if self.full_name else self.phone
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS; only its hash is stored."""
+
+    class Purpose(models.TextChoices):
+        VERIFY = "verify", _("Phone verification")
+        RESET = "reset", _("Password reset")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_codes")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone code")
+        verbose_name_plural = _("phone codes")
+        indexes = [models.Index(fields=["user", "purpose", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.purpose}"

@@ -1,0 +1,170 @@
+"""Use cases for accounts: registration, phone verification, profile, roles."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import ADMIN_ROLES, AGENCY_ROLES, PhoneCode, Role, User
+from accounts.phones import normalize_phone
+from hues.errors import InvalidInput, TooManyRequests
+from hues.scheduling import enqueue_on_commit
+
+
+class PhoneTaken(InvalidInput):
+    code = "phone_taken"
+    message = gettext_lazy("An account with this phone number already exists.")
+
+
+class CodeInvalid(InvalidInput):
+    code = "invalid_code"
+    message = gettext_lazy("The code is wrong or has expired. Ask for a new code.")
+
+
+class CodeAttemptsExceeded(TooManyRequests):
+    code = "too_many_attempts"
+    message = gettext_lazy("Too many wrong codes. Ask for a new code.")
+
+
+class CodeRecentlySent(TooManyRequests):
+    code = "code_recently_sent"
+    message = gettext_lazy("A code was sent a moment ago. Wait a minute before asking again.")
+
+
+class RoleInvalid(InvalidInput):
+    code = "invalid_role"
+
+
+def _hash_code(user_id: int, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{user_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise InvalidInput(
+            " ".join(error.messages), code="invalid_password", field="password"
+        ) from error
+
+
+def phone_code_send(*, user: User, purpose: str) -> None:
+    """Send a new 6-digit code by SMS; at most one per phone and purpose a minute."""
+    now = timezone.now()
+    last = PhoneCode.objects.filter(user=user, purpose=purpose).order_by("-created_at").first()
+    if last and now - last.created_at < settings.VERIFICATION_CODE_RESEND_INTERVAL:
+        raise CodeRecentlySent()
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    PhoneCode.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=now)
+    PhoneCode.objects.create(
+        user=user,
+        purpose=purpose,
+        code_hash=_hash_code(user.pk, code),
+        created_at=now,
+        expires_at=now + settings.VERIFICATION_CODE_TTL,
+    )
+    text = _("Hue-S: your code is %(code)s. It is valid for %(minutes)d minutes.") % {
+        "code": code,
+        "minutes": int(settings.VERIFICATION_CODE_TTL.total_seconds() // 60),
+    }
+    enqueue_on_commit("accounts.send_sms", user.phone, text)
+
+
+def phone_code_check(*, user: User, purpose: str, code: str) -> None:
+    """Accept the latest unexpired, unused code; count and limit wrong attempts.
+
+    A wrong attempt is committed before the error is raised, so it counts even though
+    the caller's request fails.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        record = (
+            PhoneCode.objects.select_for_update()
+            .filter(user=user, purpose=purpose, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-created_at")
+            .first()
+        )
+        if record is None:
+            raise CodeInvalid(field="code")
+        if record.attempts >= settings.VERIFICATION_CODE_MAX_ATTEMPTS:
+            raise CodeAttemptsExceeded(field="code")
+        if hmac.compare_digest(record.code_hash, _hash_code(user.pk, code)):
+            record.used_at = now
+            record.save(update_fields=["used_at"])
+            return
+        record.attempts += 1
+        record.save(update_fields=["attempts"])
+    raise CodeInvalid(field="code")
+
+
+def user_register(*, phone: str, password: str, full_name: str) -> User:
+    """Create a citizen account (or refresh an unverified one) and text it a code.
+
+    A verified phone cannot be registered twice; registering an unverified phone again
+    replaces its name and password and sends a new code.
+    """
+    phone = normalize_phone(phone)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(phone=phone).first()
+        if user is not None and (user.is_verified or user.role != Role.CITIZEN):
+            raise PhoneTaken(field="phone")
+        if user is None:
+            user = User(phone=phone, role=Role.CITIZEN)
+        user.full_name = full_name.strip()
+        _check_password(password, user)
+        user.set_password(password)
+        user.save()
+        user_set_role(user=user, role=Role.CITIZEN, agency=None)
+        phone_code_send(user=user, purpose=PhoneCode.Purpose.VERIFY)
+    return user
+
+
+def user_verify_phone(*, phone: str, code: str) -> User:
+    phone = normalize_phone(phone)
+    user = User.objects.filter(phone=phone, is_active=True).first()
+    if user is None:
+        raise CodeInvalid(field="code")
+    if user.is_verified:
+        return user
+    phone_code_check(user=user, purpose=PhoneCode.Purpose.VERIFY, code=code)
+    user.phone_verified_at = timezone.now()
+    user.save(update_fields=["phone_verified_at"])
+    return user
+
+
+def user_set_role(*, user: User, role: str, agency: Any | None) -> User:
+    """Give the user one role: its group, admin-site access, and its agency if it has one."""
+    if role not in Role.values:
+        raise RoleInvalid(_("Unknown role."), field="role")
+    if role in AGENCY_ROLES and agency is None:
+        raise RoleInvalid(_("Staff and managers belong to an agency."), field="agency")
+    user.role = role
+    user.agency = agency if role in AGENCY_ROLES else None
+    user.is_staff = role in ADMIN_ROLES
+    user.save(update_fields=["role", "agency", "is_staff"])
+    user.groups.set([Group.objects.get(name=role)])
+    return user
+
+
+def user_update_profile(*, user: User, **fields: Any) -> User:
+    """Change what a user may change about themselves: name, email, home area."""
+    allowed = {"full_name", "email", "home_area"}
+    for name, value in fields.items():
+        if name not in allowed:
+            raise InvalidInput(field=name)
+        setattr(user, name, value.strip() if isinstance(value, str) else value)
+    if fields:
+        user.save(update_fields=list(fields))
+    return user

@@ -1,0 +1,28 @@
+"""Settings for the test suite: the real settings, with test-only defaults.
+
+DATABASE_URL and CELERY_BROKER_URL are honoured (CI points them at PostgreSQL and Redis);
+tasks still run eagerly unless a test (the end-to-end ones) switches to the real broker.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("SECURE_COOKIES", "false")
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="hues-media-"))
+
+from hues.settings import *  # noqa: F403
+from hues.settings import CELERY_BROKER_URL
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SMS_BACKEND = "locmem"
+CELERY_TASK_ALWAYS_EAGER = True
+AXES_ENABLED = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F405
+    "anon": "10000/min",
+    "user": "10000/min",
+    "auth": "10000/min",
+    "report_create": "10000/min",
+}
+E2E_BROKER_URL = CELERY_BROKER_URL

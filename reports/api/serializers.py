@@ -1,0 +1,166 @@
+"""Input and output shapes of the reports API. Serializers never write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from reports.models import Agency, Area, Category, Event, Photo, Priority, Report
+
+
+class CategoryOutput(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name")
+
+    class Meta:
+        model = Category
+        fields = ["code", "name", "group", "icon", "deadline_hours", "urgent_deadline_hours"]
+
+
+class AreaOutput(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name")
+    bbox = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Area
+        fields = ["code", "name", "kind", "population", "bbox"]
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4)
+    )
+    def get_bbox(self, area: Area) -> list[float]:
+        return [area.min_lng, area.min_lat, area.max_lng, area.max_lat]
+
+
+class CodeNameOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField(source="display_name")
+
+
+class PhotoOutput(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = ["url", "thumbnail_url", "width", "height", "kind"]
+
+    def _absolute(self, file: Any) -> str:
+        request = self.context.get("request")
+        url = file.url
+        return request.build_absolute_uri(url) if request is not None else url
+
+    def get_url(self, photo: Photo) -> str:
+        return self._absolute(photo.image)
+
+    def get_thumbnail_url(self, photo: Photo) -> str:
+        return self._absolute(photo.thumbnail)
+
+
+class EventOutput(serializers.ModelSerializer):
+    label = serializers.CharField(source="get_kind_display")
+
+    class Meta:
+        model = Event
+        fields = ["kind", "label", "from_status", "to_status", "message", "created_at"]
+
+
+class LinksOutput(serializers.Serializer):
+    self = serializers.URLField()
+
+
+class ReportOutput(serializers.ModelSerializer):
+    category = CodeNameOutput()
+    area = CodeNameOutput(allow_null=True)
+    agency = CodeNameOutput(allow_null=True)
+    status_label = serializers.CharField(source="get_status_display")
+    reporter_name = serializers.SerializerMethodField()
+    supporters = serializers.IntegerField(source="supporters_count")
+    photos = PhotoOutput(many=True)
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = [
+            "reference",
+            "status",
+            "status_label",
+            "category",
+            "description",
+            "lat",
+            "lng",
+            "address",
+            "area",
+            "agency",
+            "priority",
+            "is_public",
+            "hide_name",
+            "reporter_name",
+            "created_at",
+            "updated_at",
+            "due_at",
+            "resolved_at",
+            "supporters",
+            "photos",
+            "links",
+        ]
+
+    def get_reporter_name(self, report: Report) -> str | None:
+        """The reporter's name, unless they hid it; they always see their own."""
+        request = self.context.get("request")
+        viewer = getattr(request, "user", None)
+        if report.hide_name and not (viewer and viewer.pk == report.reporter_id):
+            return None
+        return report.reporter.full_name
+
+    @extend_schema_field(LinksOutput)
+    def get_links(self, report: Report) -> dict[str, str]:
+        request = self.context.get("request")
+        url = reverse("report-detail", kwargs={"reference": report.reference}, request=request)
+        return {"self": url}
+
+
+class ReportDetailOutput(ReportOutput):
+    timeline = EventOutput(many=True, source="public_events")
+
+    class Meta(ReportOutput.Meta):
+        fields = [*ReportOutput.Meta.fields, "timeline"]
+
+
+class ReportCreateInput(serializers.Serializer):
+    category = serializers.CharField(max_length=40, help_text=_("A category code."))
+    description = serializers.CharField(max_length=2000)
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lng = serializers.FloatField(min_value=-180, max_value=180)
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    is_public = serializers.BooleanField(required=False, default=True)
+    hide_name = serializers.BooleanField(required=False, default=False)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, required=False, default=Priority.NORMAL
+    )
+    photos = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False, max_length=255),
+        allow_empty=True,
+        required=False,
+        default=list,
+        help_text=_("1 to 5 photos (JPEG, PNG, WebP or HEIC)."),
+    )
+
+    def validate_description(self, value: str) -> str:
+        if "\x00" in value:
+            raise serializers.ValidationError(_("The text contains a forbidden character."))
+        return value
+
+    def validate_address(self, value: str) -> str:
+        return self.validate_description(value)
+
+
+class AgencyOutput(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name")
+
+    class Meta:
+        model = Agency
+        fields = ["code", "name", "kind"]

@@ -1,0 +1,344 @@
+"""The report lifecycle: the only code that changes a report's status.
+
+Each transition names the states it leaves from, the state it leads to, who may make it
+and what it records. Admin actions, API endpoints and tasks all come through here.
+
+    submitted --route--> routed --accept--> in_progress --resolve--> resolved
+        |                  ^
+        +--(no rule)--> needs_triage --dispatcher routes--> routed
+    any open state --reject--> rejected
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hues.errors import Conflict, InvalidInput, NotPermitted
+from reports import deadlines
+from reports.models import OPEN_STATUSES, Event, Priority, Report, ReportStatus
+from reports.routing import decide
+from reports.selectors import routing_snapshot
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+S = ReportStatus
+
+
+class TransitionNotAllowed(Conflict):
+    code = "transition_not_allowed"
+    message = _("This action is not possible in the report's current status.")
+
+
+class RejectReason:
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+    OUT_OF_SCOPE = "out_of_scope"
+    CHOICES = (
+        (DUPLICATE, _("Duplicate of another report")),
+        (INVALID, _("Not a valid report")),
+        (OUT_OF_SCOPE, _("Outside the city's responsibility")),
+    )
+
+
+def _is_system(actor: User | None, report: Report) -> bool:
+    return actor is None
+
+
+def _is_dispatcher(actor: User | None, report: Report) -> bool:
+    return actor is not None and actor.is_active and actor.has_perm("reports.triage_report")
+
+
+def _works_on(actor: User | None, report: Report) -> bool:
+    """Staff and managers of the report's agency, and dispatchers for any report."""
+    if actor is None or not actor.is_active:
+        return False
+    if _is_dispatcher(actor, report):
+        return True
+    return (
+        actor.has_perm("reports.work_report")
+        and report.agency_id is not None
+        and actor.agency_id == report.agency_id
+    )
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[str]
+    target: str | None  # None: the status stays as it is
+    event: str
+    may: Callable[[User | None, Report], bool]
+    public: bool = True
+    timestamp: str | None = None  # the Report field that records when it happened
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in (
+        Transition(
+            "route",
+            frozenset({S.SUBMITTED}),
+            S.ROUTED,
+            Event.Kind.ROUTED,
+            _is_system,
+            timestamp="routed_at",
+        ),
+        Transition(
+            "send_to_triage",
+            frozenset({S.SUBMITTED}),
+            S.NEEDS_TRIAGE,
+            Event.Kind.NEEDS_TRIAGE,
+            _is_system,
+            public=False,
+        ),
+        Transition(
+            "dispatch",
+            frozenset({S.SUBMITTED, S.NEEDS_TRIAGE, S.ROUTED, S.IN_PROGRESS}),
+            S.ROUTED,
+            Event.Kind.ROUTED,
+            _is_dispatcher,
+            timestamp="routed_at",
+        ),
+        Transition(
+            "accept",
+            frozenset({S.ROUTED}),
+            S.IN_PROGRESS,
+            Event.Kind.ACCEPTED,
+            _works_on,
+            timestamp="accepted_at",
+        ),
+        Transition(
+            "public_update",
+            frozenset({S.ROUTED, S.IN_PROGRESS}),
+            None,
+            Event.Kind.PUBLIC_UPDATE,
+            _works_on,
+        ),
+        Transition(
+            "internal_note",
+            frozenset(S.values),
+            None,
+            Event.Kind.INTERNAL_NOTE,
+            _works_on,
+            public=False,
+        ),
+        Transition(
+            "resolve",
+            frozenset({S.ROUTED, S.IN_PROGRESS}),
+            S.RESOLVED,
+            Event.Kind.RESOLVED,
+            _works_on,
+            timestamp="resolved_at",
+        ),
+        Transition(
+            "reject",
+            frozenset(OPEN_STATUSES),
+            S.REJECTED,
+            Event.Kind.REJECTED,
+            _works_on,
+            timestamp="closed_at",
+        ),
+    )
+}
+
+
+def allowed_transitions(report: Report, actor: User | None) -> list[str]:
+    """Names of the transitions this actor may make on the report now (for the admin)."""
+    return [
+        t.name for t in TRANSITIONS.values() if report.status in t.sources and t.may(actor, report)
+    ]
+
+
+def _perform(
+    report: Report,
+    name: str,
+    *,
+    actor: User | None,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Event:
+    """Check and apply one transition to a row locked by the caller; record its Event."""
+    transition = TRANSITIONS[name]
+    if report.status not in transition.sources:
+        raise TransitionNotAllowed()
+    if not transition.may(actor, report):
+        raise NotPermitted()
+    now = timezone.now()
+    from_status = report.status
+    fields = {"updated_at"}
+    for field, value in (changes or {}).items():
+        setattr(report, field, value)
+        fields.add(field)
+    if transition.target is not None:
+        report.status = transition.target
+        fields.add("status")
+    if transition.timestamp:
+        setattr(report, transition.timestamp, now)
+        fields.add(transition.timestamp)
+    report.save(update_fields=sorted(fields))
+    return Event.objects.create(
+        report=report,
+        kind=transition.event,
+        actor=actor,
+        from_status=from_status,
+        to_status=report.status,
+        message=message,
+        is_public=transition.public,
+        data=data or {},
+        created_at=now,
+    )
+
+
+def _lockable() -> Any:
+    # Lock only the report row: PostgreSQL cannot lock the nullable side of a join.
+    return Report.objects.select_for_update(of=("self",)).select_related("category", "area")
+
+
+def _locked(report: Report) -> Report:
+    """The report re-read under a row lock, so concurrent transitions serialise."""
+    return _lockable().get(pk=report.pk)
+
+
+def _deadline_hours(report: Report) -> int:
+    category = report.category
+    if report.priority == Priority.URGENT:
+        return min(category.urgent_deadline_hours, category.deadline_hours)
+    return category.deadline_hours
+
+
+def report_route(*, report_id: int) -> Report | None:
+    """Route a submitted report by the rules: to its agency, or to the dispatchers' triage.
+
+    Idempotent: a report that is no longer `submitted` is left as it is. Returns None when
+    the report does not exist.
+    """
+    with transaction.atomic():
+        report = _lockable().filter(pk=report_id).first()
+        if report is None or report.status != S.SUBMITTED:
+            return report
+        snapshot = routing_snapshot()
+        area_code = report.area.code if report.area else None
+        decision = decide(
+            category=report.category.code,
+            area=area_code,
+            rules=snapshot.rules,
+            ward_committees=snapshot.ward_committees,
+            default_agency=snapshot.default_agencies.get(report.category.code),
+        )
+        attempts = report.routing_attempts + 1
+        if decision.agency is None or decision.agency not in snapshot.agency_ids:
+            _perform(
+                report,
+                "send_to_triage",
+                actor=None,
+                data={"reason": decision.reason},
+                changes={"routing_attempts": attempts},
+            )
+            return report
+        now = timezone.now()
+        _perform(
+            report,
+            "route",
+            actor=None,
+            data={"agency": decision.agency, "reason": decision.reason},
+            changes={
+                "agency_id": snapshot.agency_ids[decision.agency],
+                "due_at": deadlines.deadline_after(now, _deadline_hours(report)),
+                "routing_attempts": attempts,
+            },
+        )
+    return report
+
+
+def report_dispatch(*, report: Report, actor: User, agency_id: int, message: str = "") -> Report:
+    """A dispatcher routes a report by hand (from triage, or re-routes it)."""
+    with transaction.atomic():
+        report = _locked(report)
+        changes: dict[str, Any] = {"agency_id": agency_id, "assignee": None}
+        if report.due_at is None:
+            changes["due_at"] = deadlines.deadline_after(timezone.now(), _deadline_hours(report))
+        _perform(
+            report,
+            "dispatch",
+            actor=actor,
+            message=message,
+            data={"agency_id": agency_id},
+            changes=changes,
+        )
+    return report
+
+
+def report_accept(*, report: Report, actor: User) -> Report:
+    with transaction.atomic():
+        report = _locked(report)
+        _perform(report, "accept", actor=actor)
+    return report
+
+
+def report_post_update(*, report: Report, actor: User, message: str) -> Event:
+    """A public update to the citizen; the status stays as it is."""
+    if not message.strip():
+        raise InvalidInput(_("Write the update."), code="message_required", field="message")
+    with transaction.atomic():
+        report = _locked(report)
+        return _perform(report, "public_update", actor=actor, message=message.strip())
+
+
+def report_add_note(*, report: Report, actor: User, message: str) -> Event:
+    """An internal note for the agency; the citizen never sees it."""
+    if not message.strip():
+        raise InvalidInput(_("Write the note."), code="message_required", field="message")
+    with transaction.atomic():
+        report = _locked(report)
+        return _perform(report, "internal_note", actor=actor, message=message.strip())
+
+
+def report_resolve(
+    *, report: Report, actor: User, note: str, store_photos: Callable[[Report], Any] | None = None
+) -> Report:
+    """Resolve with a note for the citizen; `store_photos` attaches result photos in the
+    same transaction."""
+    if not note.strip():
+        raise InvalidInput(_("Tell the citizen what was done."), code="note_required", field="note")
+    with transaction.atomic():
+        report = _locked(report)
+        _perform(report, "resolve", actor=actor, message=note.strip())
+        if store_photos is not None:
+            store_photos(report)
+    return report
+
+
+def report_reject(
+    *,
+    report: Report,
+    actor: User,
+    reason: str,
+    message: str,
+    duplicate_of: Report | None = None,
+) -> Report:
+    """Reject with a reason and a message to the citizen; a duplicate names its original."""
+    if reason not in dict(RejectReason.CHOICES):
+        raise InvalidInput(_("Choose a reason."), code="invalid_reason", field="reason")
+    if not message.strip():
+        raise InvalidInput(_("Tell the citizen why."), code="message_required", field="message")
+    if reason == RejectReason.DUPLICATE and (duplicate_of is None or duplicate_of.pk == report.pk):
+        raise InvalidInput(
+            _("Name the original report."), code="duplicate_of_required", field="duplicate_of"
+        )
+    with transaction.atomic():
+        report = _locked(report)
+        changes: dict[str, Any] = {}
+        data: dict[str, Any] = {"reason": reason}
+        if duplicate_of is not None and reason == RejectReason.DUPLICATE:
+            changes["duplicate_of"] = duplicate_of
+            data["duplicate_of"] = duplicate_of.reference
+        _perform(report, "reject", actor=actor, message=message.strip(), data=data, changes=changes)
+    return report

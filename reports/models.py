@@ -1,0 +1,427 @@
+"""Reference data (areas, agencies, categories, routing rules) and reports with their
+photos and timeline. Status changes happen only in reports.lifecycle."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+def _localized(vi: str, en: str) -> str:
+    """The English text when English is active and present, else the Vietnamese."""
+    language = (get_language() or "vi").split("-")[0]
+    return en if language == "en" and en else vi
+
+
+class Area(models.Model):
+    class Kind(models.TextChoices):
+        WARD = "ward", _("Ward")
+        COMMUNE = "commune", _("Commune")
+
+    code = models.CharField(_("official code"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    boundary = models.JSONField(_("boundary"), help_text=_("GeoJSON Polygon or MultiPolygon."))
+    min_lng = models.FloatField()
+    min_lat = models.FloatField()
+    max_lng = models.FloatField()
+    max_lat = models.FloatField()
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return _localized(self.name, self.name_en)
+
+
+class Agency(models.Model):
+    class Kind(models.TextChoices):
+        DEPARTMENT = "department", _("City department")
+        UTILITY = "utility", _("Public utility company")
+        POLICE = "police", _("Police")
+        WARD_COMMITTEE = "ward_committee", _("Ward or commune People's Committee")
+        OTHER = "other", _("Other unit")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    email = models.EmailField(_("contact email"), blank=True)
+    area = models.OneToOneField(
+        Area,
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ward_committee",
+        help_text=_("For a ward committee: the area it governs."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(area__isnull=False) | ~Q(kind="ward_committee"),
+                name="agency_ward_committee_has_area",
+                violation_error_message=_("A ward committee is tied to its area."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return _localized(self.name, self.name_en)
+
+
+class Category(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    group = models.CharField(_("group"), max_length=100, blank=True)
+    icon = models.CharField(_("icon"), max_length=50, blank=True)
+    default_agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("default agency"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Handles reports that no routing rule matches. Empty: dispatcher triage."),
+    )
+    deadline_hours = models.PositiveIntegerField(_("resolution deadline (hours)"), default=240)
+    urgent_deadline_hours = models.PositiveIntegerField(
+        _("deadline for urgent reports (hours)"), default=72
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return _localized(self.name_vi, self.name_en)
+
+
+class RoutingRule(models.Model):
+    """(category, area or any area) → an agency, or the ward committee of the report's area."""
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="rules"
+    )
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Empty: any area."),
+    )
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    to_ward_committee = models.BooleanField(
+        _("to the ward committee of the report's area"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["category__code", "area__name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(agency__isnull=False) & Q(to_ward_committee=False))
+                | (Q(agency__isnull=True) & Q(to_ward_committee=True)),
+                name="routing_rule_one_target",
+                violation_error_message=_(
+                    "Choose either an agency or the ward committee of the area, not both."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["category", "area"],
+                name="routing_rule_unique_category_area",
+                violation_error_message=_("This category already has a rule for this area."),
+            ),
+            models.UniqueConstraint(
+                fields=["category"],
+                condition=Q(area__isnull=True),
+                name="routing_rule_unique_category_any_area",
+                violation_error_message=_("This category already has a rule for any area."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = self.agency or _("ward committee")
+        where = self.area or _("any area")
+        return f"{self.category.code} / {where} → {target}"
+
+
+class ReportStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    NEEDS_TRIAGE = "needs_triage", _("Needs triage")
+    ROUTED = "routed", _("Routed")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+
+
+OPEN_STATUSES = frozenset(
+    {
+        ReportStatus.SUBMITTED,
+        ReportStatus.NEEDS_TRIAGE,
+        ReportStatus.ROUTED,
+        ReportStatus.IN_PROGRESS,
+    }
+)
+
+
+class Priority(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+
+
+class ReferenceCounter(models.Model):
+    """The last report number issued in a year: HUE-2026-000123."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class Report(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reporter"),
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="reports"
+    )
+    description = models.TextField(_("description"), max_length=2000)
+    lat = models.FloatField(_("latitude"))
+    lng = models.FloatField(_("longitude"))
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=ReportStatus.choices,
+        default=ReportStatus.SUBMITTED,
+        editable=False,
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_reports",
+    )
+    is_public = models.BooleanField(_("public"), default=True)
+    hide_name = models.BooleanField(_("hide the reporter's name"), default=False)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    rating_comment = models.TextField(_("rating comment"), blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+    )
+    supporters_count = models.PositiveIntegerField(_("supporters"), default=0)
+    routing_attempts = models.PositiveSmallIntegerField(_("routing attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    routed_at = models.DateTimeField(_("routed at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["-id"]
+        permissions = [
+            ("work_report", _("Can work on reports of their own agency")),
+            ("assign_report", _("Can assign reports to colleagues")),
+            ("triage_report", _("Can route, re-route and triage any report")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-id"], name="report_status_id"),
+            models.Index(fields=["agency", "status", "-id"], name="report_agency_status_id"),
+            models.Index(fields=["reporter", "-id"], name="report_reporter_id"),
+            models.Index(fields=["-id"], condition=Q(is_public=True), name="report_public_feed"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lat__gte=-90, lat__lte=90) & Q(lng__gte=-180, lng__lte=180),
+                name="report_location_on_earth",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="report_rating_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.due_at and self.is_open and self.due_at < timezone.now())
+
+
+def _photo_path(prefix: str) -> str:
+    # Random names: nothing in a URL reveals the report, the user or the upload.
+    now = timezone.now()
+    return str(PurePosixPath(prefix, f"{now:%Y/%m}", f"{uuid.uuid4().hex}.jpg"))
+
+
+def photo_upload_to(instance: Photo, filename: str) -> str:
+    return _photo_path("photos")
+
+
+def thumbnail_upload_to(instance: Photo, filename: str) -> str:
+    return _photo_path("thumbnails")
+
+
+class Photo(models.Model):
+    class Kind(models.TextChoices):
+        EVIDENCE = "evidence", _("Evidence from the citizen")
+        RESULT = "result", _("Result from the agency")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    image = models.ImageField(
+        _("image"), upload_to=photo_upload_to, width_field="width", height_field="height"
+    )
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=thumbnail_upload_to)
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return PurePosixPath(self.image.name).name
+
+
+class Event(models.Model):
+    """One entry of a report's timeline."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        ROUTED = "routed", _("Routed")
+        NEEDS_TRIAGE = "needs_triage", _("Sent to triage")
+        ACCEPTED = "accepted", _("Accepted")
+        ASSIGNED = "assigned", _("Assigned")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        TRANSFERRED = "transferred", _("Transferred")
+        PUBLIC_UPDATE = "public_update", _("Update")
+        INTERNAL_NOTE = "internal_note", _("Internal note")
+        RESOLVED = "resolved", _("Resolved")
+        REJECTED = "rejected", _("Rejected")
+        REOPENED = "reopened", _("Reopened")
+        CLOSED = "closed", _("Closed")
+        RATED = "rated", _("Rated")
+        COMMENTED = "commented", _("Comment from the citizen")
+        ESCALATED = "escalated", _("Escalated")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    from_status = models.CharField(
+        _("from status"), max_length=20, choices=ReportStatus.choices, blank=True
+    )
+    to_status = models.CharField(
+        _("to status"), max_length=20, choices=ReportStatus.choices, blank=True
+    )
+    message = models.TextField(_("message"), blank=True)
+    is_public = models.BooleanField(_("visible to the citizen"), default=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("timeline")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["report", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,144 @@
+"""Reads: who sees which reports, the feed, reference data and the routing snapshot.
+
+Every list and detail (API and admin) takes its queryset from here, so visibility has one
+definition and every caller gets the same, constant number of queries.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Prefetch, Q, QuerySet
+
+from reports.models import Agency, Area, Category, Event, Photo, Report, RoutingRule
+from reports.routing import AreaIndex, Rule
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+ROUTING_VERSION_KEY = "reports:routing-version"
+
+
+@dataclass(frozen=True)
+class RoutingSnapshot:
+    """Everything routing needs, held in memory: built once per process and rebuilt only
+    when reference data changes (see `routing_data_changed`)."""
+
+    version: str
+    index: AreaIndex
+    area_ids: dict[str, int]
+    rules: tuple[Rule, ...]
+    ward_committees: dict[str, str]
+    agency_ids: dict[str, int]
+    default_agencies: dict[str, str]
+
+
+_snapshot: RoutingSnapshot | None = None
+
+
+def routing_data_changed() -> None:
+    """Tell every process that areas, agencies, categories or rules changed."""
+    cache.set(ROUTING_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def routing_snapshot() -> RoutingSnapshot:
+    global _snapshot
+    version = cache.get(ROUTING_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        cache.add(ROUTING_VERSION_KEY, version, timeout=None)
+        version = cache.get(ROUTING_VERSION_KEY, version)
+    if _snapshot is not None and _snapshot.version == version:
+        return _snapshot
+    areas = list(Area.objects.values_list("id", "code", "boundary"))
+    agencies = list(Agency.objects.filter(is_active=True).values_list("id", "code", "area__code"))
+    rules = tuple(
+        Rule(
+            category=category,
+            area=area,
+            agency=agency,
+            to_ward_committee=to_committee,
+        )
+        for category, area, agency, to_committee in RoutingRule.objects.filter(
+            Q(agency__isnull=True) | Q(agency__is_active=True)
+        ).values_list("category__code", "area__code", "agency__code", "to_ward_committee")
+    )
+    _snapshot = RoutingSnapshot(
+        version=version,
+        index=AreaIndex(
+            ((code, boundary) for _, code, boundary in areas),
+            tolerance=settings.AREA_TOLERANCE_DEGREES,
+        ),
+        area_ids={code: pk for pk, code, _ in areas},
+        rules=rules,
+        ward_committees={area: code for _, code, area in agencies if area},
+        agency_ids={code: pk for pk, code, _ in agencies},
+        default_agencies=dict(
+            Category.objects.filter(
+                default_agency__isnull=False, default_agency__is_active=True
+            ).values_list("code", "default_agency__code")
+        ),
+    )
+    return _snapshot
+
+
+def categories_active() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).order_by("sort_order", "code")
+
+
+def areas_all() -> QuerySet[Area]:
+    return Area.objects.order_by("name")
+
+
+def _report_base() -> QuerySet[Report]:
+    return Report.objects.select_related("category", "area", "agency", "reporter").prefetch_related(
+        Prefetch("photos", queryset=Photo.objects.order_by("id"))
+    )
+
+
+def reports_visible_to(user: User | None) -> QuerySet[Report]:
+    """Reports a user may open through the API: public ones, and always their own."""
+    visible = Q(is_public=True)
+    if user is not None and user.is_authenticated:
+        visible |= Q(reporter=user)
+    return _report_base().filter(visible)
+
+
+def report_feed(*, user: User | None, mine: bool = False) -> QuerySet[Report]:
+    """The public feed, newest first; with `mine`, only the user's own reports."""
+    if mine:
+        if user is None or not user.is_authenticated:
+            return Report.objects.none()
+        return _report_base().filter(reporter=user).order_by("-id")
+    return reports_visible_to(None).order_by("-id")
+
+
+def report_detail(*, user: User | None, reference: str) -> Report | None:
+    public_events = Event.objects.filter(is_public=True).select_related("actor")
+    return (
+        reports_visible_to(user)
+        .prefetch_related(Prefetch("events", queryset=public_events, to_attr="public_events"))
+        .filter(reference=reference)
+        .first()
+    )
+
+
+def reports_for_staff(user: User) -> QuerySet[Report]:
+    """Reports a member of the admin site may see: all for dispatchers and administrators,
+    their own agency's for staff and managers, none for anyone else."""
+    base = Report.objects.select_related("category", "area", "agency", "assignee")
+    if not user.is_active or not user.is_staff:
+        return base.none()
+    if user.is_citywide:
+        return base
+    if user.agency_id is None:
+        return base.none()
+    return base.filter(agency_id=user.agency_id)
+
+
+def agencies_active() -> QuerySet[Agency]:
+    return Agency.objects.filter(is_active=True).order_by("name")

@@ -1,0 +1,242 @@
+"""Use cases for reports and reference data (status changes live in reports.lifecycle)."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import shapely
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from shapely.geometry import MultiPolygon, shape
+from shapely.geometry.base import BaseGeometry
+
+from hues.errors import InvalidInput, NotPermitted
+from hues.scheduling import enqueue_on_commit
+from reports.models import Area, Category, Event, Photo, Priority, ReferenceCounter, Report
+from reports.photos import PhotoLimits, ProcessedPhoto, process_photo
+from reports.selectors import routing_data_changed, routing_snapshot
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class PhoneNotVerified(NotPermitted):
+    code = "phone_not_verified"
+    message = _("Verify your phone number before filing a report.")
+
+
+class UnknownCategory(InvalidInput):
+    code = "unknown_category"
+    message = _("Choose one of the categories offered.")
+
+
+class OutsideServiceArea(InvalidInput):
+    code = "outside_service_area"
+    message = _("This location is outside Hue City. Reports can only be filed inside the city.")
+
+
+class PhotoCountInvalid(InvalidInput):
+    code = "photo_count"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file as the services see it: a stream and its size."""
+
+    stream: IO[bytes]
+    size: int
+
+
+def photo_limits() -> PhotoLimits:
+    return PhotoLimits(
+        max_bytes=settings.PHOTO_MAX_BYTES,
+        max_pixels=settings.PHOTO_MAX_PIXELS,
+        max_side=settings.PHOTO_MAX_SIDE,
+        thumbnail_side=settings.PHOTO_THUMBNAIL_SIDE,
+    )
+
+
+def photos_process(uploads: Sequence[Upload], *, minimum: int = 1) -> list[ProcessedPhoto]:
+    """Check the count and clean every photo; nothing is stored yet."""
+    maximum = settings.PHOTO_MAX_PER_REPORT
+    if not minimum <= len(uploads) <= maximum:
+        raise PhotoCountInvalid(
+            _("Attach between %(min)d and %(max)d photos.") % {"min": minimum, "max": maximum},
+            field="photos",
+        )
+    limits = photo_limits()
+    return [process_photo(upload.stream, size=upload.size, limits=limits) for upload in uploads]
+
+
+def photos_store(
+    *, report: Report, photos: Iterable[ProcessedPhoto], kind: str, uploaded_by: User | None
+) -> list[Photo]:
+    stored = []
+    for processed in photos:
+        photo = Photo(report=report, kind=kind, uploaded_by=uploaded_by)
+        photo.image.save("photo.jpg", ContentFile(processed.image), save=False)
+        photo.thumbnail.save("thumbnail.jpg", ContentFile(processed.thumbnail), save=False)
+        photo.width, photo.height = processed.width, processed.height
+        photo.save()
+        stored.append(photo)
+    return stored
+
+
+def _next_reference(year: int) -> str:
+    """HUE-2026-000123: numbered per year, without gaps, safe under concurrency (the
+    counter row stays locked until the report's transaction commits)."""
+    ReferenceCounter.objects.get_or_create(year=year)
+    ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
+    number = ReferenceCounter.objects.values_list("last", flat=True).get(year=year)
+    return f"{settings.REPORT_REFERENCE_PREFIX}-{year}-{number:06d}"
+
+
+def report_create(
+    *,
+    reporter: User,
+    category_code: str,
+    description: str,
+    lat: float,
+    lng: float,
+    photos: Sequence[Upload],
+    address: str = "",
+    is_public: bool = True,
+    hide_name: bool = False,
+    priority: str = Priority.NORMAL,
+) -> Report:
+    """File a report: only verified citizens, only inside the city, with 1 to 5 photos.
+
+    Photos are cleaned before the transaction opens, so the transaction stays short; the
+    routing task is enqueued after commit.
+    """
+    if not reporter.is_verified:
+        raise PhoneNotVerified()
+    category = Category.objects.filter(code=category_code, is_active=True).first()
+    if category is None:
+        raise UnknownCategory(field="category")
+    snapshot = routing_snapshot()
+    area_code = snapshot.index.locate(lng, lat)
+    if area_code is None:
+        raise OutsideServiceArea(field="location")
+    processed = photos_process(photos)
+    now = timezone.now()
+    with transaction.atomic():
+        report = Report.objects.create(
+            reference=_next_reference(timezone.localtime(now).year),
+            reporter=reporter,
+            category=category,
+            description=description.strip(),
+            lat=lat,
+            lng=lng,
+            address=address.strip(),
+            area_id=snapshot.area_ids[area_code],
+            priority=priority,
+            is_public=is_public,
+            hide_name=hide_name,
+            created_at=now,
+        )
+        photos_store(
+            report=report, photos=processed, kind=Photo.Kind.EVIDENCE, uploaded_by=reporter
+        )
+        Event.objects.create(
+            report=report,
+            kind=Event.Kind.CREATED,
+            actor=reporter,
+            to_status=report.status,
+            created_at=now,
+        )
+        enqueue_on_commit("reports.route", report.pk)
+    return report
+
+
+def _ascii(text: str) -> str:
+    """Vietnamese without diacritics: "Phường Phú Xuân" -> "Phuong Phu Xuan"."""
+    text = text.replace("Đ", "D").replace("đ", "d")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _polygonal(geometry: BaseGeometry) -> BaseGeometry | None:
+    """The geometry as a valid (Multi)Polygon: simplification can leave self-intersections,
+    which are repaired; anything without area is refused."""
+    if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+        return None
+    if not geometry.is_valid:
+        repaired = shapely.make_valid(geometry)
+        parts = [g for g in getattr(repaired, "geoms", [repaired]) if g.geom_type == "Polygon"]
+        parts += [
+            p
+            for g in getattr(repaired, "geoms", [])
+            if g.geom_type == "MultiPolygon"
+            for p in g.geoms
+        ]
+        if not parts:
+            return None
+        geometry = parts[0] if len(parts) == 1 else MultiPolygon(parts)
+    return geometry if geometry.area > 0 else None
+
+
+def areas_import_geojson(path: Path) -> tuple[int, int]:
+    """Create or update areas from a GeoJSON FeatureCollection of Polygons/MultiPolygons
+    with `code`, `name`, `type` (Phường/Xã) and `population` properties.
+
+    Returns (created, updated). Invalid geometry or a missing property stops the import
+    before anything is written.
+    """
+    try:
+        collection = json.loads(Path(path).read_text(encoding="utf-8"))
+        features = collection["features"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InvalidInput(
+            _("Not a readable GeoJSON FeatureCollection."), code="invalid_geojson"
+        ) from error
+    rows: list[dict[str, Any]] = []
+    for feature in features:
+        try:
+            props = feature["properties"]
+            geometry = feature["geometry"]
+            polygon = shape(geometry)
+            code = str(props["code"]).strip()
+            name = str(props.get("full_name") or props["name"]).strip()
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise InvalidInput(
+                _("A feature lacks its code, name or geometry."), code="invalid_geojson"
+            ) from error
+        polygon = _polygonal(polygon)
+        if polygon is None:
+            raise InvalidInput(
+                _("Area %(code)s has no valid polygon.") % {"code": code}, code="invalid_geojson"
+            )
+        is_commune = str(props.get("type", "")).strip().lower() in ("xã", "xa", "commune")
+        short = str(props.get("name") or name).strip()
+        min_lng, min_lat, max_lng, max_lat = polygon.bounds
+        rows.append(
+            {
+                "code": code,
+                "name": name,
+                "name_en": f"{_ascii(short)} {'Commune' if is_commune else 'Ward'}",
+                "kind": Area.Kind.COMMUNE if is_commune else Area.Kind.WARD,
+                "population": props.get("population") or None,
+                "boundary": json.loads(shapely.to_geojson(polygon)),
+                "min_lng": min_lng,
+                "min_lat": min_lat,
+                "max_lng": max_lng,
+                "max_lat": max_lat,
+            }
+        )
+    created = updated = 0
+    with transaction.atomic():
+        for row in rows:
+            _area, was_created = Area.objects.update_or_create(code=row.pop("code"), defaults=row)
+            created += was_created
+            updated += not was_created
+        transaction.on_commit(routing_data_changed)
+    return created, updated
