@@ -7,7 +7,7 @@ tasks still run eagerly unless a test (the end-to-end ones) switches to the real
 import os
 import tempfile
 
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-long-enough-for-hs256-signing")
 os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="hues-media-"))
 
