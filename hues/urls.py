@@ -2,9 +2,14 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from hues.views import health
+
+admin.site.site_header = _("Hue-S administration")
+admin.site.site_title = _("Hue-S")
+admin.site.index_title = _("Citizen reports")
 
 api_v1 = [
     path("health", health, name="health"),

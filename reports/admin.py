@@ -1,0 +1,451 @@
+"""The agency workspace and the reference-data screens of the admin site.
+
+Reports are never edited as a form: every change is an action that calls the lifecycle,
+as the API does. Who sees which report comes from reports.selectors.reports_for_staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.filters import RelatedOnlyFieldListFilter
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from hues.errors import DomainError
+from reports import lifecycle, selectors, services
+from reports.admin_forms import ConfirmForm, DispatchForm, MessageForm, RejectForm, ResolveForm
+from reports.models import Agency, Area, Category, Event, Photo, Report, RoutingRule
+from reports.services import Upload
+
+
+class RoutingDataAdmin(admin.ModelAdmin):
+    """Reference data that routing keeps in memory: tell every process when it changes."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(selectors.routing_data_changed)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(selectors.routing_data_changed)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(selectors.routing_data_changed)
+
+
+@admin.register(Area)
+class AreaAdmin(RoutingDataAdmin):
+    list_display = ["code", "name", "name_en", "kind", "population"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name", "name_en"]
+    readonly_fields = ["boundary_summary", "min_lng", "min_lat", "max_lng", "max_lat"]
+    exclude = ["boundary"]
+
+    @admin.display(description=_("boundary"))
+    def boundary_summary(self, area: Area) -> str:
+        rings = area.boundary.get("coordinates", []) if area.boundary else []
+        return _("%(type)s with %(rings)d ring(s); import a GeoJSON file to change it.") % {
+            "type": area.boundary.get("type", "—") if area.boundary else "—",
+            "rings": len(rings),
+        }
+
+
+@admin.register(Agency)
+class AgencyAdmin(RoutingDataAdmin):
+    list_display = ["code", "name", "kind", "area", "email", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name", "name_en"]
+    autocomplete_fields = ["area"]
+
+
+@admin.register(Category)
+class CategoryAdmin(RoutingDataAdmin):
+    list_display = [
+        "code",
+        "name_vi",
+        "name_en",
+        "default_agency",
+        "deadline_hours",
+        "urgent_deadline_hours",
+        "is_active",
+    ]
+    list_filter = ["is_active", "group"]
+    list_select_related = ["default_agency"]
+    search_fields = ["code", "name_vi", "name_en"]
+    autocomplete_fields = ["default_agency"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(RoutingDataAdmin):
+    list_display = ["category", "area", "agency", "to_ward_committee"]
+    list_filter = [("category", admin.RelatedOnlyFieldListFilter), "to_ward_committee"]
+    list_select_related = ["category", "area", "agency"]
+    autocomplete_fields = ["area", "agency"]
+
+
+class PhotoInline(admin.TabularInline):
+    model = Photo
+    extra = 0
+    fields = ["preview", "kind", "width", "height", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("photo"))
+    def preview(self, photo: Photo) -> str:
+        return format_html(
+            '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:120px"></a>',
+            photo.image.url,
+            photo.thumbnail.url,
+        )
+
+
+class EventInline(admin.TabularInline):
+    model = Event
+    extra = 0
+    fields = [
+        "created_at",
+        "kind",
+        "actor_name",
+        "from_status",
+        "to_status",
+        "message",
+        "is_public",
+    ]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["created_at", "id"]
+    verbose_name_plural = _("timeline")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
+        return super().get_queryset(request).select_related("actor", "actor__agency")
+
+    @admin.display(description=_("actor"))
+    def actor_name(self, event: Event) -> str:
+        if event.actor is None:
+            return str(_("System"))
+        if event.actor.agency is not None:
+            return f"{event.actor.full_name} ({event.actor.agency.code})"
+        return event.actor.full_name
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# The admin's report actions: form, button label, and the lifecycle call.
+ACTIONS: dict[str, tuple[type, Any, Callable[..., Any]]] = {
+    "accept": (
+        ConfirmForm,
+        _("Accept"),
+        lambda report, user, data, files: lifecycle.report_accept(report=report, actor=user),
+    ),
+    "public_update": (
+        MessageForm,
+        _("Post a public update"),
+        lambda report, user, data, files: lifecycle.report_post_update(
+            report=report, actor=user, message=data["message"]
+        ),
+    ),
+    "internal_note": (
+        MessageForm,
+        _("Add an internal note"),
+        lambda report, user, data, files: lifecycle.report_add_note(
+            report=report, actor=user, message=data["message"]
+        ),
+    ),
+    "resolve": (
+        ResolveForm,
+        _("Resolve"),
+        lambda report, user, data, files: services.report_resolve_with_photos(
+            report=report,
+            actor=user,
+            note=data["note"],
+            photos=[Upload(stream=f, size=f.size) for f in files],
+        ),
+    ),
+    "reject": (
+        RejectForm,
+        _("Reject"),
+        lambda report, user, data, files: lifecycle.report_reject(
+            report=report,
+            actor=user,
+            reason=data["reason"],
+            message=data["message"],
+            duplicate_of=data.get("duplicate_report"),
+        ),
+    ),
+    "dispatch": (
+        DispatchForm,
+        _("Route to an agency"),
+        lambda report, user, data, files: lifecycle.report_dispatch(
+            report=report, actor=user, agency_id=data["agency"].pk, message=data["message"]
+        ),
+    ),
+}
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "category",
+        "area",
+        "agency",
+        "status",
+        "priority",
+        "deadline",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "priority",
+        ("category", RelatedOnlyFieldListFilter),
+        ("area", RelatedOnlyFieldListFilter),
+        ("agency", RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["reference", "description", "address"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    show_full_result_count = False
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "reference",
+                    "status",
+                    "priority",
+                    "category",
+                    "description",
+                    "address",
+                    "location",
+                    "area",
+                ]
+            },
+        ),
+        (
+            _("Handling"),
+            {
+                "fields": [
+                    "agency",
+                    "assignee",
+                    "deadline",
+                    "routed_at",
+                    "accepted_at",
+                    "resolved_at",
+                    "closed_at",
+                ]
+            },
+        ),
+        (
+            _("Citizen"),
+            {
+                "fields": [
+                    "reporter_display",
+                    "is_public",
+                    "hide_name",
+                    "rating",
+                    "rating_comment",
+                    "duplicate_of",
+                    "supporters_count",
+                    "created_at",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "reference",
+        "status",
+        "priority",
+        "category",
+        "description",
+        "address",
+        "location",
+        "area",
+        "agency",
+        "assignee",
+        "deadline",
+        "routed_at",
+        "accepted_at",
+        "resolved_at",
+        "closed_at",
+        "reporter_display",
+        "is_public",
+        "hide_name",
+        "rating",
+        "rating_comment",
+        "duplicate_of",
+        "supporters_count",
+        "created_at",
+    ]
+    inlines = [PhotoInline, EventInline]
+    actions = ["accept_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        return selectors.reports_for_staff(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _visible_report(self, request: HttpRequest, object_id: str) -> Report:
+        """The report if this user may see it; 404 otherwise (never "it exists")."""
+        report = (
+            self.get_queryset(request).filter(pk=object_id).first()
+            if str(object_id).isdigit()
+            else None
+        )
+        if report is None:
+            raise Http404(_("No such report."))
+        return report
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        report = self._visible_report(request, object_id)
+        names = lifecycle.allowed_transitions(report, request.user)
+        extra = {
+            **(extra_context or {}),
+            "report_actions": [
+                (
+                    name,
+                    ACTIONS[name][1],
+                    reverse("admin:reports_report_act", args=[report.pk, name]),
+                )
+                for name in names
+                if name in ACTIONS
+            ],
+        }
+        return super().change_view(request, object_id, form_url, extra)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        self._visible_report(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/act/<str:action>/",
+                self.admin_site.admin_view(self.act_view),
+                name="reports_report_act",
+            ),
+            *super().get_urls(),
+        ]
+
+    def act_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        """One form page per action; on success, back to the report with a message."""
+        report = self._visible_report(request, object_id)
+        if action not in ACTIONS or action not in lifecycle.allowed_transitions(
+            report, request.user
+        ):
+            raise Http404(_("This action is not available for this report."))
+        form_class, label, perform = ACTIONS[action]
+        change_url = reverse("admin:reports_report_change", args=[report.pk])
+        posted = request.method == "POST"
+        form = form_class(request.POST if posted else None, request.FILES if posted else None)
+        if posted and form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                if action == "reject" and data.get("duplicate_of"):
+                    data["duplicate_report"] = self._duplicate_target(request, data)
+                perform(report, request.user, data, data.get("photos") or [])
+            except DomainError as error:
+                form.add_error(
+                    error.field if error.field in form.fields else None, str(error.message)
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(action)s: done for %(reference)s.")
+                    % {"action": label, "reference": report.reference},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{label} — {report.reference}",
+            "opts": self.opts,
+            "report": report,
+            "form": form,
+            "action_label": label,
+            "change_url": change_url,
+            "has_file_field": action == "resolve",
+        }
+        return TemplateResponse(request, "admin/reports/report/action_form.html", context)
+
+    def _duplicate_target(self, request: HttpRequest, data: dict[str, Any]) -> Report:
+        reference = data["duplicate_of"].strip().upper()
+        original = selectors.reports_for_staff(request.user).filter(reference=reference).first()
+        if original is None:
+            original = Report.objects.filter(reference=reference, is_public=True).first()
+        if original is None:
+            raise DomainError(_("No report with this reference."), field="duplicate_of")
+        return original
+
+    @admin.action(description=_("Accept the selected reports"), permissions=["view"])
+    def accept_selected(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        done = refused = 0
+        for report in queryset:
+            try:
+                lifecycle.report_accept(report=report, actor=request.user)
+            except DomainError:
+                refused += 1
+            else:
+                done += 1
+        self.message_user(
+            request,
+            _("Accepted %(done)d report(s); %(refused)d could not be accepted.")
+            % {"done": done, "refused": refused},
+            messages.SUCCESS if not refused else messages.WARNING,
+        )
+
+    @admin.display(description=_("deadline"), ordering="due_at")
+    def deadline(self, report: Report) -> str:
+        if report.due_at is None:
+            return "—"
+        text = timezone.localtime(report.due_at).strftime("%d/%m/%Y %H:%M")
+        if report.is_overdue:
+            return format_html(
+                '<strong class="overdue" style="color:#ba2121">{} ⚠ {}</strong>', text, _("overdue")
+            )
+        return text
+
+    @admin.display(description=_("location"))
+    def location(self, report: Report) -> str:
+        return f"{report.lat:.6f}, {report.lng:.6f}"
+
+    @admin.display(description=_("reporter"))
+    def reporter_display(self, report: Report) -> str:
+        name = report.reporter.full_name
+        if report.hide_name:
+            name = f"{name} ({_('name hidden from the public')})"
+        return name

@@ -424,4 +424,4 @@ class Event(models.Model):
         indexes = [models.Index(fields=["report", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.get_kind_display()} ({timezone.localtime(self.created_at):%d/%m/%Y %H:%M})"
