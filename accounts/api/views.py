@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,9 +26,10 @@ from accounts.api.serializers import (
     RegisterInput,
     RegisterOutput,
     TokenInput,
+    TokenRefreshInput,
     VerifyInput,
 )
-from hues.errors import InvalidInput
+from hues.errors import InvalidInput, TooManyRequests
 
 
 class AuthViewSet(viewsets.GenericViewSet):
@@ -72,13 +77,28 @@ class AuthViewSet(viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class LoginLockedOut(TooManyRequests):
+    code = "login_locked"
+    message = gettext_lazy("Too many failed logins for this phone number. Try again in 15 minutes.")
+
+
 class TokenView(TokenObtainPairView):
     serializer_class = TokenInput
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            # django-axes marks the request it was given (DRF's) when the phone is locked out.
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLockedOut() from None
+            raise
+
 
 class TokenRefresh(TokenRefreshView):
+    serializer_class = TokenRefreshInput
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
