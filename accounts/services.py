@@ -132,15 +132,19 @@ def user_register(*, phone: str, password: str, full_name: str) -> User:
 
 
 def user_verify_phone(*, phone: str, code: str) -> User:
+    """Mark the phone verified when the code texted to it is right.
+
+    The code is checked even when the phone is already verified: the answer carries the
+    user's profile, so it must never be given for a phone number alone.
+    """
     phone = normalize_phone(phone)
     user = User.objects.filter(phone=phone, is_active=True).first()
     if user is None:
         raise CodeInvalid(field="code")
-    if user.is_verified:
-        return user
     phone_code_check(user=user, purpose=PhoneCode.Purpose.VERIFY, code=code)
-    user.phone_verified_at = timezone.now()
-    user.save(update_fields=["phone_verified_at"])
+    if not user.is_verified:
+        user.phone_verified_at = timezone.now()
+        user.save(update_fields=["phone_verified_at"])
     return user
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from accounts.models import User
 from accounts.phones import InvalidPhoneNumber, normalize_phone
@@ -62,6 +63,18 @@ class TokenInput(TokenObtainPairSerializer):
         with contextlib.suppress(InvalidPhoneNumber):
             attrs[self.username_field] = normalize_phone(attrs[self.username_field])
         return super().validate(attrs)
+
+
+class TokenRefreshInput(TokenRefreshSerializer):
+    """Refresh -> access and a rotated refresh; a deleted user's token is refused, not a 500."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist as error:
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from error
 
 
 class MeOutput(serializers.ModelSerializer):
