@@ -29,6 +29,15 @@ def normalize_phone(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_mobile(phone: str) -> bool:
+    """Whether an E.164 number can receive SMS (mobile, or possibly mobile)."""
+    number_type = phonenumbers.number_type(phonenumbers.parse(phone))
+    return number_type in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
 def mask_phone(phone: str) -> str:
     """A phone number safe to show to staff who need only to recognise it: +8490****456."""
     if len(phone) <= 7:

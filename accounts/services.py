@@ -11,13 +11,13 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import ADMIN_ROLES, AGENCY_ROLES, PhoneCode, Role, User
-from accounts.phones import normalize_phone
+from accounts.phones import InvalidPhoneNumber, is_mobile, normalize_phone
 from hues.errors import InvalidInput, TooManyRequests
 from hues.scheduling import enqueue_on_commit
 
@@ -112,22 +112,33 @@ def phone_code_check(*, user: User, purpose: str, code: str) -> None:
 def user_register(*, phone: str, password: str, full_name: str) -> User:
     """Create a citizen account (or refresh an unverified one) and text it a code.
 
-    A verified phone cannot be registered twice; registering an unverified phone again
-    replaces its name and password and sends a new code.
+    A verified (or deactivated) phone cannot be registered again; registering an unverified
+    phone again replaces its name and password and sends a new code. Only numbers that can
+    receive SMS (mobile numbers) may register.
     """
     phone = normalize_phone(phone)
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(phone=phone).first()
-        if user is not None and (user.is_verified or user.role != Role.CITIZEN):
-            raise PhoneTaken(field="phone")
-        if user is None:
-            user = User(phone=phone, role=Role.CITIZEN)
-        user.full_name = full_name.strip()
-        _check_password(password, user)
-        user.set_password(password)
-        user.save()
-        user_set_role(user=user, role=Role.CITIZEN, agency=None)
-        phone_code_send(user=user, purpose=PhoneCode.Purpose.VERIFY)
+    if not is_mobile(phone):
+        raise InvalidPhoneNumber(
+            gettext_lazy("Use a mobile number: the code is sent by SMS."), field="phone"
+        )
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update().filter(phone=phone).first()
+            if user is not None and (
+                user.is_verified or user.role != Role.CITIZEN or not user.is_active
+            ):
+                raise PhoneTaken(field="phone")
+            if user is None:
+                user = User(phone=phone, role=Role.CITIZEN)
+            user.full_name = full_name.strip()
+            _check_password(password, user)
+            user.set_password(password)
+            user.save()
+            user_set_role(user=user, role=Role.CITIZEN, agency=None)
+            phone_code_send(user=user, purpose=PhoneCode.Purpose.VERIFY)
+    except IntegrityError as error:
+        # Two registrations of the same new number at once: the second one loses.
+        raise PhoneTaken(field="phone") from error
     return user
 
 

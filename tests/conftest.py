@@ -6,9 +6,11 @@ the Phú Xuân ward committee (agency B), HEPCO's manager, a dispatcher and an a
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -39,13 +41,25 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def _ensure_roles() -> None:
+    """The role groups come from a data migration; a transactional test's flush empties
+    them, so put them back as the migration made them."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.filter(name=Role.CITIZEN).exists():
+        return
+    importlib.import_module("accounts.migrations.0003_roles").create_roles(apps, None)
+
+
 @pytest.fixture
 def reference_data(db: None) -> None:
-    """The demo reference data (40 areas, agencies, categories, rules), loaded once per
-    database and again after a transactional test flushed it."""
+    """The role groups and the demo reference data (40 areas, agencies, categories, rules),
+    loaded once per database and again after a transactional test flushed it."""
     from reports.demo import seed_reference_data
     from reports.selectors import routing_data_changed
 
+    _ensure_roles()
     if Area.objects.exists() and Agency.objects.filter(code="hepco").exists():
         return
     path = Path(settings.AREAS_GEOJSON)
@@ -67,7 +81,7 @@ def sms_outbox(_sms_outbox: list[sms.SmsMessage]) -> list[sms.SmsMessage]:
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
+def _media_root(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 

@@ -36,9 +36,12 @@ def create_roles(apps, schema_editor):
     # Permissions are normally created after all migrations; the groups need them now.
     for label in ("auth", "accounts", "reports"):
         app_config = apps.get_app_config(label)
-        app_config.models_module = True
+        stub = getattr(app_config, "models_module", None) is None
+        if stub:
+            app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        if stub:
+            app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, names in ROLE_PERMISSIONS.items():

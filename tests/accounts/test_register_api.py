@@ -279,3 +279,31 @@ def test_the_code_expires_after_ten_minutes(register, verify, last_code, clock):
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_code"
     assert not User.objects.get(phone=PHONE).is_verified
+
+
+@pytest.mark.django_db
+def test_a_landline_cannot_register_because_it_cannot_receive_the_code(api):
+    response = api.post(
+        "/api/v1/auth/register",
+        {"phone": "0234 3822 123", "password": "a-long-passphrase", "full_name": "Nhà A"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_phone"
+    assert "phone" in response.json()["fields"]
+    assert not User.objects.filter(phone="+842343822123").exists()
+
+
+def test_a_deactivated_account_cannot_be_registered_again(api, unverified):
+    unverified.is_active = False
+    unverified.save()
+
+    response = api.post(
+        "/api/v1/auth/register",
+        {"phone": unverified.phone, "password": "a-long-passphrase", "full_name": "X"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "phone_taken"
