@@ -256,6 +256,10 @@ def seed_demo_users(password: str) -> int:
 
     count = 0
     for phone, name, role, agency_code in DEMO_USERS:
+        agency = Agency.objects.filter(code=agency_code).first() if agency_code else None
+        if agency_code and agency is None:
+            # No areas, no ward committee: a staff member without an agency cannot exist.
+            continue
         user, _ = User.objects.get_or_create(
             phone=phone,
             defaults={"full_name": name, "phone_verified_at": timezone.now()},
@@ -265,9 +269,6 @@ def seed_demo_users(password: str) -> int:
         user.is_active = True
         user.set_password(password)
         user.save()
-        agency = Agency.objects.filter(code=agency_code).first() if agency_code else None
-        if agency_code and agency is None:
-            continue
         user_set_role(user=user, role=role, agency=agency)
         count += 1
     return count

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hues.errors import Conflict, InvalidInput, NotPermitted
 from reports import deadlines
-from reports.models import OPEN_STATUSES, Event, Priority, Report, ReportStatus
+from reports.models import OPEN_STATUSES, Agency, Event, Priority, Report, ReportStatus
 from reports.routing import decide
 from reports.selectors import routing_snapshot
 
@@ -259,9 +259,12 @@ def report_route(*, report_id: int) -> Report | None:
 
 
 def report_dispatch(*, report: Report, actor: User, agency_id: int, message: str = "") -> Report:
-    """A dispatcher routes a report by hand (from triage, or re-routes it)."""
+    """A dispatcher routes a report by hand (from triage, or re-routes it), only to an
+    active agency."""
     with transaction.atomic():
         report = _locked(report)
+        if not Agency.objects.filter(pk=agency_id, is_active=True).exists():
+            raise InvalidInput(_("Choose an active agency."), code="unknown_agency", field="agency")
         changes: dict[str, Any] = {"agency_id": agency_id, "assignee": None}
         if report.due_at is None:
             changes["due_at"] = deadlines.deadline_after(timezone.now(), _deadline_hours(report))

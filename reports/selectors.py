@@ -91,12 +91,15 @@ def categories_active() -> QuerySet[Category]:
 
 
 def areas_all() -> QuerySet[Area]:
-    return Area.objects.order_by("name")
+    # The boundary (kilobytes of GeoJSON per area) is for routing, not for listing.
+    return Area.objects.defer("boundary").order_by("name")
 
 
 def _report_base() -> QuerySet[Report]:
-    return Report.objects.select_related("category", "area", "agency", "reporter").prefetch_related(
-        Prefetch("photos", queryset=Photo.objects.order_by("id"))
+    return (
+        Report.objects.select_related("category", "area", "agency", "reporter")
+        .defer("area__boundary")
+        .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("id")))
     )
 
 

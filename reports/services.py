@@ -11,11 +11,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 import shapely
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -198,6 +200,8 @@ def areas_import_geojson(path: Path) -> tuple[int, int]:
         raise InvalidInput(
             _("Not a readable GeoJSON FeatureCollection."), code="invalid_geojson"
         ) from error
+    if not isinstance(features, list):
+        raise InvalidInput(_("Not a readable GeoJSON FeatureCollection."), code="invalid_geojson")
     rows: list[dict[str, Any]] = []
     for feature in features:
         try:
@@ -206,7 +210,7 @@ def areas_import_geojson(path: Path) -> tuple[int, int]:
             polygon = shape(geometry)
             code = str(props["code"]).strip()
             name = str(props.get("full_name") or props["name"]).strip()
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError, ShapelyError) as error:
             raise InvalidInput(
                 _("A feature lacks its code, name or geometry."), code="invalid_geojson"
             ) from error
@@ -232,6 +236,17 @@ def areas_import_geojson(path: Path) -> tuple[int, int]:
                 "max_lat": max_lat,
             }
         )
+        # Check lengths and numbers here: a database error halfway would be no clean failure.
+        try:
+            Area(**rows[-1]).clean_fields()
+        except ValidationError as error:
+            raise InvalidInput(
+                _("Area %(code)s: %(errors)s") % {"code": code, "errors": error.messages},
+                code="invalid_geojson",
+            ) from error
+    codes = [row["code"] for row in rows]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput(_("An area code appears twice."), code="invalid_geojson")
     created = updated = 0
     with transaction.atomic():
         for row in rows:
@@ -240,3 +255,21 @@ def areas_import_geojson(path: Path) -> tuple[int, int]:
             updated += not was_created
         transaction.on_commit(routing_data_changed)
     return created, updated
+
+
+def report_resolve_with_photos(
+    *, report: Report, actor: User, note: str, photos: Sequence[Upload]
+) -> Report:
+    """Resolve a report with the agency's note and result photos (cleaned before the
+    transaction, stored inside it)."""
+    from reports import lifecycle
+
+    processed = photos_process(photos, minimum=0) if photos else []
+    return lifecycle.report_resolve(
+        report=report,
+        actor=actor,
+        note=note,
+        store_photos=lambda locked: photos_store(
+            report=locked, photos=processed, kind=Photo.Kind.RESULT, uploaded_by=actor
+        ),
+    )

@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -20,7 +20,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.permissions import IsVerified
 from reports import selectors, services
-from reports.api.filters import ReportFilter
+from reports.api.filters import ReportFilter, StrictBooleanField
 from reports.api.serializers import (
     AreaOutput,
     CategoryOutput,
@@ -37,6 +37,13 @@ class FeedPagination(CursorPagination):
     max_page_size = 100
     page_size_query_param = "page_size"
     ordering = "-id"
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        # A cursor the client garbled is invalid input (400), not a missing page (404).
+        try:
+            return super().decode_cursor(request)
+        except NotFound as error:
+            raise ValidationError({self.cursor_query_param: [error.detail]}) from error
 
 
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -63,7 +70,10 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return ReportDetailOutput if self.action == "retrieve" else ReportOutput
 
     def _mine(self) -> bool:
-        return bool(forms.NullBooleanField().clean(self.request.query_params.get("mine")))
+        try:
+            return bool(StrictBooleanField().clean(self.request.query_params.get("mine")))
+        except forms.ValidationError:
+            return False  # the filter set answers 400 for it
 
     def get_queryset(self) -> QuerySet[Report]:
         return selectors.report_feed(user=self.request.user, mine=self._mine())
