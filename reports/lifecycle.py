@@ -263,7 +263,12 @@ def report_dispatch(*, report: Report, actor: User, agency_id: int, message: str
     active agency."""
     with transaction.atomic():
         report = _locked(report)
-        if not Agency.objects.filter(pk=agency_id, is_active=True).exists():
+        agency_code = (
+            Agency.objects.filter(pk=agency_id, is_active=True)
+            .values_list("code", flat=True)
+            .first()
+        )
+        if agency_code is None:
             raise InvalidInput(_("Choose an active agency."), code="unknown_agency", field="agency")
         changes: dict[str, Any] = {"agency_id": agency_id, "assignee": None}
         if report.due_at is None:
@@ -273,7 +278,7 @@ def report_dispatch(*, report: Report, actor: User, agency_id: int, message: str
             "dispatch",
             actor=actor,
             message=message,
-            data={"agency_id": agency_id},
+            data={"agency": agency_code, "reason": "dispatcher"},
             changes=changes,
         )
     return report
