@@ -15,14 +15,29 @@ from typing import IO
 
 import pillow_heif
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from hues.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 pillow_heif.register_heif_opener()
 
-ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "HEIF"})
+# MPO is a JPEG with more pictures appended (depth maps, previews), as many phone cameras
+# write; Pillow names it apart, and only its first (main) picture is read.
+ALLOWED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "HEIF"})
+# ISO base media "ftyp" brands of HEIF/HEIC images (not AVIF, which is not accepted).
+HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
 JPEG_QUALITY = 85
+ORIENTATION = 0x0112
+# EXIF orientation -> the transposition that makes the picture upright.
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 class PhotoUnsupported(UnsupportedMediaType):
@@ -64,6 +79,31 @@ def _encode(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def _starts_like_accepted_type(stream: IO[bytes]) -> bool:
+    """Whether a file Pillow could not identify starts like a JPEG, PNG, WebP or HEIC: then
+    it is one whose header is damaged or cut short (as a broken upload leaves it), not a
+    file of another type."""
+    try:
+        stream.seek(0)
+        head = stream.read(12)
+    except (OSError, ValueError):
+        return False
+    return (
+        head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"))
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+        or (head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS)
+    )
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """A copy turned as the EXIF orientation says. Unlike ImageOps.exif_transpose, only that
+    tag is read and nothing is written back into the EXIF (which is dropped anyway), so a
+    malformed EXIF block cannot fail an otherwise good photo."""
+    orientation = image.getexif().get(ORIENTATION)
+    method = UPRIGHT.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(method) if method is not None else image.copy()
+
+
 def _flatten(image: Image.Image) -> Image.Image:
     """RGB on a white background: JPEG has no transparency."""
     if image.mode == "RGB":
@@ -101,16 +141,22 @@ def process_photo(stream: IO[bytes], *, size: int, limits: PhotoLimits) -> Proce
                     field="photos",
                 )
             scale = limits.max_side / max(width, height)
-            if image.format == "JPEG" and scale < 1:
+            if image.format in ("JPEG", "MPO") and scale < 1:
                 # Decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size.
                 image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
             image.load()
-            upright = ImageOps.exif_transpose(image)
+            upright = _upright(image)
+    except (PhotoUnsupported, PhotoTooLarge):
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise PhotoTooLarge(field="photos") from error
     except UnidentifiedImageError as error:
+        if _starts_like_accepted_type(stream):
+            raise PhotoBroken(field="photos") from error
         raise PhotoUnsupported(field="photos") from error
-    except (OSError, SyntaxError, ValueError) as error:
+    except Exception as error:
+        # Decoders of untrusted data fail in many ways (OSError, EOFError from libheif,
+        # struct.error, ...): like Django's forms.ImageField, any of them means a damaged file.
         raise PhotoBroken(field="photos") from error
 
     clean = _flatten(upright)

@@ -7,6 +7,7 @@ answers point-in-polygon queries with shapely (an STR tree over prepared polygon
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,8 @@ class AreaIndex:
 
     def locate(self, lng: float, lat: float) -> str | None:
         """The code of the area that holds (lng, lat), or None outside every area."""
-        if not self.codes:
+        if not self.codes or not (math.isfinite(lng) and math.isfinite(lat)):
+            # No area holds a point at infinity, and GEOS raises on NaN.
             return None
         point = Point(lng, lat)
         hits = self.tree.query(point, predicate="intersects")
