@@ -172,16 +172,23 @@ def file_report(
 ) -> Callable[..., object]:
     """File a report over the API as `user`, running the after-commit routing task."""
 
-    def make(user: User, *, photos: int = 1, lat: float = PHU_XUAN_POINT[0],
-             lng: float = PHU_XUAN_POINT[1], **fields: object) -> object:
+    def make(
+        user: User,
+        *,
+        photos: int | list[SimpleUploadedFile] = 1,
+        lat: float = PHU_XUAN_POINT[0],
+        lng: float = PHU_XUAN_POINT[1],
+        **fields: object,
+    ) -> object:
+        """`photos` is a number of generated photos, or the uploads to send."""
         body: dict[str, object] = {
             "category": "street_lighting",
             "description": "Đèn đường trước nhà số 5 không sáng",
             "lat": lat,
             "lng": lng,
+            "photos": [photo() for _ in range(photos)] if isinstance(photos, int) else photos,
             **fields,
         }
-        body.setdefault("photos", [photo() for _ in range(photos)])
         with django_capture_on_commit_callbacks(execute=True):
             return api_as(user).post("/api/v1/reports", body, format="multipart")
 

@@ -71,7 +71,7 @@ class ReportFactory(factory.django.DjangoModelFactory):
     area = factory.LazyFunction(lambda: _area("19753"))
 
 
-def _area(code: str):  # noqa: ANN202
+def _area(code: str):
     from reports.models import Area
 
     return Area.objects.get(code=code)

@@ -17,7 +17,6 @@ from PIL import Image
 
 from accounts.models import User
 from reports.models import Event, Photo, Report
-from tests.conftest import PHU_XUAN_POINT
 from tests.images import GPS_IFD, image_bytes
 
 PhotoMaker = Callable[..., SimpleUploadedFile]
@@ -48,22 +47,11 @@ def gif() -> bytes:
 
 
 @pytest.fixture
-def file_report_with(
-    api_as: Callable[..., Any], django_capture_on_commit_callbacks: Callable[..., Any]
-) -> Callable[..., Any]:
-    """File a report with exactly these files, as `file_report` does with its own photos
-    (its `photos` argument is a count, so it cannot carry chosen files)."""
+def file_report_with(file_report: Callable[..., Any]) -> Callable[..., Any]:
+    """File a report with exactly these files."""
 
     def make(user: User, files: list[SimpleUploadedFile]) -> Any:
-        body = {
-            "category": "street_lighting",
-            "description": "Đèn đường trước nhà số 5 không sáng",
-            "lat": PHU_XUAN_POINT[0],
-            "lng": PHU_XUAN_POINT[1],
-            "photos": files,
-        }
-        with django_capture_on_commit_callbacks(execute=True):
-            return api_as(user).post("/api/v1/reports", body, format="multipart")
+        return file_report(user, photos=files)
 
     return make
 
