@@ -271,31 +271,8 @@ class ReportAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    readonly_fields = [
-        "reference",
-        "status",
-        "priority",
-        "category",
-        "description",
-        "address",
-        "location",
-        "area",
-        "agency",
-        "assignee",
-        "deadline",
-        "routed_at",
-        "accepted_at",
-        "resolved_at",
-        "closed_at",
-        "reporter_display",
-        "is_public",
-        "hide_name",
-        "rating",
-        "rating_comment",
-        "duplicate_of",
-        "supporters_count",
-        "created_at",
-    ]
+    # Every field is read-only: changes happen only through the actions above.
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
     inlines = [PhotoInline, EventInline]
     actions = ["accept_selected"]
 
