@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AGENCY_ROLES, PhoneCode, Role, User
 from accounts.phones import InvalidPhoneNumber, normalize_phone
+from accounts.selectors import request_user
 from accounts.services import user_set_role
 
 
@@ -90,7 +91,9 @@ class UserAdmin(BaseUserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         users = super().get_queryset(request)
-        viewer = request.user
+        viewer = request_user(request)
+        if viewer is None:
+            return users.none()
         if viewer.is_superuser or viewer.role in (Role.ADMINISTRATOR, Role.DISPATCHER):
             return users
         if viewer.role == Role.MANAGER and viewer.agency_id:
@@ -129,7 +132,7 @@ class PhoneCodeAdmin(admin.ModelAdmin):
     list_display = ["user", "purpose", "created_at", "expires_at", "attempts", "used_at"]
     list_select_related = ["user"]
     search_fields = ["user__phone"]
-    readonly_fields = list_display
+    readonly_fields = ["user", "purpose", "created_at", "expires_at", "attempts", "used_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

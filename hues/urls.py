@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -11,7 +11,7 @@ admin.site.site_header = _("Hue-S administration")
 admin.site.site_title = _("Hue-S")
 admin.site.index_title = _("Citizen reports")
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("health", health, name="health"),
     path("", include("accounts.api.urls")),
     path("", include("reports.api.urls")),

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -20,11 +21,21 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from accounts.selectors import request_user
 from hues.errors import DomainError
 from reports import lifecycle, selectors, services
 from reports.admin_forms import ConfirmForm, DispatchForm, MessageForm, RejectForm, ResolveForm
 from reports.models import Agency, Area, Category, Event, Photo, Report, RoutingRule
 from reports.services import Upload
+
+
+def _staff(request: HttpRequest) -> User:
+    """The admin site's signed-in user (the admin lets no one else reach its views)."""
+    user = request_user(request)
+    if user is None:
+        raise PermissionDenied
+    return user
 
 
 class RoutingDataAdmin(admin.ModelAdmin):
@@ -97,7 +108,7 @@ class PhotoInline(admin.TabularInline):
     model = Photo
     extra = 0
     fields = ["preview", "kind", "width", "height", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["preview", "kind", "width", "height", "created_at"]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -127,7 +138,7 @@ class EventInline(admin.TabularInline):
         "message",
         "is_public",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # fields here are all plain names
     can_delete = False
     ordering = ["created_at", "id"]
     verbose_name_plural = _("timeline")
@@ -272,12 +283,14 @@ class ReportAdmin(admin.ModelAdmin):
         ),
     ]
     # Every field is read-only: changes happen only through the actions above.
-    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
+    readonly_fields = [
+        name for _, options in fieldsets for name in options["fields"] if isinstance(name, str)
+    ]
     inlines = [PhotoInline, EventInline]
     actions = ["accept_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
-        return selectors.reports_for_staff(request.user)
+        return selectors.reports_for_staff(request_user(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -307,7 +320,7 @@ class ReportAdmin(admin.ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         report = self._visible_report(request, object_id)
-        names = lifecycle.allowed_transitions(report, request.user)
+        names = lifecycle.allowed_transitions(report, request_user(request))
         extra = {
             **(extra_context or {}),
             "report_actions": [
@@ -342,7 +355,7 @@ class ReportAdmin(admin.ModelAdmin):
         """One form page per action; on success, back to the report with a message."""
         report = self._visible_report(request, object_id)
         if action not in ACTIONS or action not in lifecycle.allowed_transitions(
-            report, request.user
+            report, request_user(request)
         ):
             raise Http404(_("This action is not available for this report."))
         form_class, label, perform = ACTIONS[action]
@@ -354,7 +367,7 @@ class ReportAdmin(admin.ModelAdmin):
             try:
                 if action == "reject" and data.get("duplicate_of"):
                     data["duplicate_report"] = self._duplicate_target(request, data)
-                perform(report, request.user, data, data.get("photos") or [])
+                perform(report, _staff(request), data, data.get("photos") or [])
             except DomainError as error:
                 form.add_error(
                     error.field if error.field in form.fields else None, str(error.message)
@@ -381,7 +394,9 @@ class ReportAdmin(admin.ModelAdmin):
 
     def _duplicate_target(self, request: HttpRequest, data: dict[str, Any]) -> Report:
         reference = data["duplicate_of"].strip().upper()
-        original = selectors.reports_for_staff(request.user).filter(reference=reference).first()
+        original = (
+            selectors.reports_for_staff(request_user(request)).filter(reference=reference).first()
+        )
         if original is None:
             original = Report.objects.filter(reference=reference, is_public=True).first()
         if original is None:
@@ -393,7 +408,7 @@ class ReportAdmin(admin.ModelAdmin):
         done = refused = 0
         for report in queryset:
             try:
-                lifecycle.report_accept(report=report, actor=request.user)
+                lifecycle.report_accept(report=report, actor=_staff(request))
             except DomainError:
                 refused += 1
             else:

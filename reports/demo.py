@@ -232,11 +232,11 @@ def seed_reference_data(areas_path: Path | None) -> SeedSummary:
                 defaults={"agency": None, "to_ward_committee": True},
             )
     for category_code, area_code, agency_code in AREA_RULES:
-        area = Area.objects.filter(code=area_code).first()
-        if area is not None:
+        rule_area = Area.objects.filter(code=area_code).first()
+        if rule_area is not None:
             RoutingRule.objects.update_or_create(
                 category=Category.objects.get(code=category_code),
-                area=area,
+                area=rule_area,
                 defaults={"agency": agencies[agency_code], "to_ward_committee": False},
             )
     transaction.on_commit(routing_data_changed)

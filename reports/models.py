@@ -372,7 +372,7 @@ class Photo(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return PurePosixPath(self.image.name).name
+        return PurePosixPath(self.image.name or "").name
 
 
 class Event(models.Model):

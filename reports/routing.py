@@ -87,11 +87,11 @@ def decide(
             any_area = rule
         elif area is not None and rule.area == area:
             by_area = rule
-    for rule, reason in ((by_area, "rule:area"), (any_area, "rule:category")):
-        if rule is None:
+    for candidate, reason in ((by_area, "rule:area"), (any_area, "rule:category")):
+        if candidate is None:
             continue
-        if not rule.to_ward_committee:
-            return Decision(agency=rule.agency, reason=reason)
+        if not candidate.to_ward_committee:
+            return Decision(agency=candidate.agency, reason=reason)
         committee = ward_committees.get(area) if area else None
         if committee:
             return Decision(agency=committee, reason=reason)

@@ -130,11 +130,11 @@ def report_detail(*, user: User | None, reference: str) -> Report | None:
     )
 
 
-def reports_for_staff(user: User) -> QuerySet[Report]:
+def reports_for_staff(user: User | None) -> QuerySet[Report]:
     """Reports a member of the admin site may see: all for dispatchers and administrators,
     their own agency's for staff and managers, none for anyone else."""
     base = Report.objects.select_related("category", "area", "agency", "assignee")
-    if not user.is_active or not user.is_staff:
+    if user is None or not user.is_active or not user.is_staff:
         return base.none()
     if user.is_citywide:
         return base

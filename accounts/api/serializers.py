@@ -79,8 +79,12 @@ class TokenRefreshInput(TokenRefreshSerializer):
 
 class MeOutput(serializers.ModelSerializer):
     is_verified = serializers.BooleanField(read_only=True)
-    home_area = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    home_area: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    agency: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = User

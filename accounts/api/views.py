@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +29,8 @@ from accounts.api.serializers import (
     TokenRefreshInput,
     VerifyInput,
 )
+from accounts.models import User
+from accounts.selectors import request_user
 from hues.errors import InvalidInput, TooManyRequests
 
 
@@ -103,6 +105,13 @@ class TokenRefresh(TokenRefreshView):
     throttle_scope = "auth"
 
 
+def _me(request: Request) -> User:
+    user = request_user(request)
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
 class MeViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     serializer_class = MeOutput
@@ -114,5 +123,5 @@ class MeViewSet(viewsets.GenericViewSet):
     def partial_update(self, request: Request) -> Response:
         data = MeUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        user = services.user_update_profile(user=request.user, **data.validated_data)
+        user = services.user_update_profile(user=_me(request), **data.validated_data)
         return Response(MeOutput(user).data)

@@ -21,7 +21,7 @@ class StrictBooleanField(forms.NullBooleanField):
     TRUE = frozenset({"true", "True", "1"})
     FALSE = frozenset({"false", "False", "0"})
 
-    def to_python(self, value: Any) -> bool | None:
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         if value is None or value == "":
             return None
         if value is True or value in self.TRUE:

@@ -61,11 +61,11 @@ class PhotoOutput(serializers.ModelSerializer):
 
 
 class EventOutput(serializers.ModelSerializer):
-    label = serializers.CharField(source="get_kind_display")
+    kind_label = serializers.CharField(source="get_kind_display")
 
     class Meta:
         model = Event
-        fields = ["kind", "label", "from_status", "to_status", "message", "created_at"]
+        fields = ["kind", "kind_label", "from_status", "to_status", "message", "created_at"]
 
 
 class LinksOutput(serializers.Serializer):

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -19,6 +19,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.permissions import IsVerified
+from accounts.selectors import request_user
 from reports import selectors, services
 from reports.api.filters import ReportFilter, StrictBooleanField
 from reports.api.serializers import (
@@ -58,7 +59,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_permissions(self) -> list[Any]:
         if self.action == "create":
             return [IsAuthenticated()]
-        return super().get_permissions()
+        return list(super().get_permissions())
 
     def get_throttles(self) -> list[Any]:
         if self.action == "create":
@@ -76,10 +77,12 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             return False  # the filter set answers 400 for it
 
     def get_queryset(self) -> QuerySet[Report]:
-        return selectors.report_feed(user=self.request.user, mine=self._mine())
+        return selectors.report_feed(user=request_user(self.request), mine=self._mine())
 
     def get_object(self) -> Report:
-        report = selectors.report_detail(user=self.request.user, reference=self.kwargs["reference"])
+        report = selectors.report_detail(
+            user=request_user(self.request), reference=self.kwargs["reference"]
+        )
         if report is None:
             raise NotFound()
         return report
@@ -101,14 +104,17 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         uploads = [Upload(stream=file, size=file.size) for file in fields.pop("photos")]
+        reporter = request_user(request)
+        if reporter is None:
+            raise NotAuthenticated()
         report = services.report_create(
-            reporter=request.user,
+            reporter=reporter,
             category_code=fields.pop("category"),
             photos=uploads,
             **fields,
         )
-        report = selectors.report_detail(user=request.user, reference=report.reference)
-        body = ReportDetailOutput(report, context=self.get_serializer_context()).data
+        created = selectors.report_detail(user=reporter, reference=report.reference)
+        body = ReportDetailOutput(created, context=self.get_serializer_context()).data
         return Response(
             body, status=status.HTTP_201_CREATED, headers={"Location": body["links"]["self"]}
         )

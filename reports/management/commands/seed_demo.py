@@ -26,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, areas: str, **options: Any) -> None:
         path: Path | None = Path(areas)
-        if not path.is_file():
+        if path is not None and not path.is_file():
             self.stderr.write(
                 self.style.WARNING(
                     f"No area boundaries at {path}: areas are left as they are. "

@@ -1,0 +1,14 @@
+"""Reads for accounts."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from rest_framework.request import Request
+
+from accounts.models import User
+
+
+def request_user(request: HttpRequest | Request) -> User | None:
+    """The signed-in user of a request, or None when it is anonymous."""
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
