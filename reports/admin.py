@@ -64,10 +64,11 @@ class AreaAdmin(RoutingDataAdmin):
 
     @admin.display(description=_("boundary"))
     def boundary_summary(self, area: Area) -> str:
-        rings = area.boundary.get("coordinates", []) if area.boundary else []
-        return _("%(type)s with %(rings)d ring(s); import a GeoJSON file to change it.") % {
-            "type": area.boundary.get("type", "—") if area.boundary else "—",
-            "rings": len(rings),
+        kind = area.boundary.get("type", "—") if area.boundary else "—"
+        parts = len(area.boundary.get("coordinates", [])) if area.boundary else 0
+        return _("%(type)s in %(parts)d part(s). Import a GeoJSON file to change it.") % {
+            "type": kind,
+            "parts": parts,
         }
 
 
@@ -415,7 +416,7 @@ class ReportAdmin(admin.ModelAdmin):
                 done += 1
         self.message_user(
             request,
-            _("Accepted %(done)d report(s); %(refused)d could not be accepted.")
+            _("Accepted: %(done)d. Could not be accepted: %(refused)d.")
             % {"done": done, "refused": refused},
             messages.SUCCESS if not refused else messages.WARNING,
         )
@@ -439,5 +440,5 @@ class ReportAdmin(admin.ModelAdmin):
     def reporter_display(self, report: Report) -> str:
         name = report.reporter.full_name
         if report.hide_name:
-            name = f"{name} ({_('name hidden from the public')})"
+            name = _("%(name)s (name hidden from the public)") % {"name": name}
         return name

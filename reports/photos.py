@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import pillow_heif
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
@@ -124,7 +125,7 @@ def process_photo(stream: IO[bytes], *, size: int, limits: PhotoLimits) -> Proce
     """
     if size > limits.max_bytes:
         raise PhotoTooLarge(
-            _("Each photo may be at most %(mb)d MB.") % {"mb": limits.max_bytes // (1024 * 1024)},
+            _("Each photo may be at most %(size)s.") % {"size": filesizeformat(limits.max_bytes)},
             field="photos",
         )
     try:
@@ -136,8 +137,8 @@ def process_photo(stream: IO[bytes], *, size: int, limits: PhotoLimits) -> Proce
             width, height = image.size
             if width * height > limits.max_pixels or width < 1 or height < 1:
                 raise PhotoTooLarge(
-                    _("The photo has too many pixels (at most %(mp)d megapixels).")
-                    % {"mp": limits.max_pixels // 1_000_000},
+                    _("The photo has too many pixels (at most %(mp)s megapixels).")
+                    % {"mp": f"{limits.max_pixels / 1_000_000:g}"},
                     field="photos",
                 )
             scale = limits.max_side / max(width, height)

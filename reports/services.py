@@ -115,7 +115,8 @@ def report_create(
     hide_name: bool = False,
     priority: str = Priority.NORMAL,
 ) -> Report:
-    """File a report: only verified citizens, only inside the city, with 1 to 5 photos.
+    """File a report: only verified citizens, only inside the city, with 1 to 5 photos
+    (PHOTO_MAX_PER_REPORT).
 
     Photos are cleaned before the transaction opens, so the transaction stays short; the
     routing task is enqueued after commit.
@@ -241,7 +242,7 @@ def areas_import_geojson(path: Path) -> tuple[int, int]:
             Area(**rows[-1]).clean_fields()
         except ValidationError as error:
             raise InvalidInput(
-                _("Area %(code)s: %(errors)s") % {"code": code, "errors": error.messages},
+                _("Area %(code)s: %(errors)s") % {"code": code, "errors": " ".join(error.messages)},
                 code="invalid_geojson",
             ) from error
     codes = [row["code"] for row in rows]

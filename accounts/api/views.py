@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -81,7 +81,13 @@ class AuthViewSet(viewsets.GenericViewSet):
 
 class LoginLockedOut(TooManyRequests):
     code = "login_locked"
-    message = gettext_lazy("Too many failed logins for this phone number. Try again in 15 minutes.")
+
+    def __init__(self) -> None:
+        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        super().__init__(
+            _("Too many failed logins for this phone number. Try again in %(minutes)d minutes.")
+            % {"minutes": minutes}
+        )
 
 
 class TokenView(TokenObtainPairView):

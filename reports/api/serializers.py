@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -146,7 +148,9 @@ class ReportCreateInput(serializers.Serializer):
         allow_empty=True,
         required=False,
         default=list,
-        help_text=_("1 to 5 photos (JPEG, PNG, WebP or HEIC)."),
+        help_text=format_lazy(
+            _("1 to {max} photos (JPEG, PNG, WebP or HEIC)."), max=settings.PHOTO_MAX_PER_REPORT
+        ),
     )
 
     def validate_description(self, value: str) -> str:
