@@ -7,6 +7,7 @@ as the API does. Who sees which report comes from reports.selectors.reports_for_
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
@@ -28,6 +29,11 @@ from reports import lifecycle, selectors, services
 from reports.admin_forms import ConfirmForm, DispatchForm, MessageForm, RejectForm, ResolveForm
 from reports.models import Agency, Area, Category, Event, Photo, Report, RoutingRule
 from reports.services import Upload
+
+
+def _short_time(moment: datetime) -> str:
+    """dd/mm/yyyy hh:mm in Hue's time, as staff write dates."""
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
 
 
 def _staff(request: HttpRequest) -> User:
@@ -74,7 +80,7 @@ class AreaAdmin(RoutingDataAdmin):
 
 @admin.register(Agency)
 class AgencyAdmin(RoutingDataAdmin):
-    list_display = ["code", "name", "kind", "area", "email", "is_active"]
+    list_display = ["code", "name", "short_name", "kind", "area", "email", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name", "name_en"]
     autocomplete_fields = ["area"]
@@ -224,7 +230,7 @@ class ReportAdmin(admin.ModelAdmin):
         "status",
         "priority",
         "deadline",
-        "created_at",
+        "received",
     ]
     list_filter = [
         "status",
@@ -421,11 +427,15 @@ class ReportAdmin(admin.ModelAdmin):
             messages.SUCCESS if not refused else messages.WARNING,
         )
 
+    @admin.display(description=_("received"), ordering="created_at")
+    def received(self, report: Report) -> str:
+        return _short_time(report.created_at)
+
     @admin.display(description=_("deadline"), ordering="due_at")
     def deadline(self, report: Report) -> str:
         if report.due_at is None:
             return "—"
-        text = timezone.localtime(report.due_at).strftime("%d/%m/%Y %H:%M")
+        text = _short_time(report.due_at)
         if report.is_overdue:
             return format_html(
                 '<strong class="overdue" style="color:#ba2121">{} ⚠ {}</strong>', text, _("overdue")

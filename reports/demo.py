@@ -16,11 +16,12 @@ from reports.selectors import routing_data_changed
 from reports.services import areas_import_geojson
 
 AGENCIES = [
-    # code, name (vi), name (en), kind, email
+    # code, name (vi), name (en), short name, kind, email
     (
         "hepco",
         "Công ty CP Môi trường và Công trình đô thị Huế (HEPCO)",
         "Hue Environment and Urban Works (HEPCO)",
+        "HEPCO",
         Agency.Kind.UTILITY,
         "hepco@hue.gov.vn",
     ),
@@ -28,6 +29,7 @@ AGENCIES = [
         "huewaco",
         "Công ty CP Cấp nước Thừa Thiên Huế (HueWACO)",
         "Hue Water Supply (HueWACO)",
+        "HueWACO",
         Agency.Kind.UTILITY,
         "huewaco@hue.gov.vn",
     ),
@@ -35,6 +37,7 @@ AGENCIES = [
         "hue_power",
         "Công ty Điện lực Thừa Thiên Huế",
         "Hue Power Company",
+        "Điện lực Huế",
         Agency.Kind.UTILITY,
         "dienluc@hue.gov.vn",
     ),
@@ -42,6 +45,7 @@ AGENCIES = [
         "parks_trees",
         "Trung tâm Công viên cây xanh Huế",
         "Hue Parks and Trees Centre",
+        "Công viên cây xanh",
         Agency.Kind.UTILITY,
         "cayxanh@hue.gov.vn",
     ),
@@ -49,14 +53,23 @@ AGENCIES = [
         "construction",
         "Sở Xây dựng thành phố Huế",
         "Hue Department of Construction",
+        "Sở Xây dựng",
         Agency.Kind.DEPARTMENT,
         "soxaydung@hue.gov.vn",
     ),
-    ("police", "Công an thành phố Huế", "Hue City Police", Agency.Kind.POLICE, "congan@hue.gov.vn"),
+    (
+        "police",
+        "Công an thành phố Huế",
+        "Hue City Police",
+        "Công an TP Huế",
+        Agency.Kind.POLICE,
+        "congan@hue.gov.vn",
+    ),
     (
         "monuments",
         "Trung tâm Bảo tồn Di tích Cố đô Huế",
         "Hue Monuments Conservation Centre",
+        "TT Bảo tồn Di tích",
         Agency.Kind.DEPARTMENT,
         "ditich@hue.gov.vn",
     ),
@@ -191,18 +204,20 @@ def seed_reference_data(areas_path: Path | None) -> SeedSummary:
             code=ward_committee_code(area.code),
             defaults={
                 "name": f"UBND {kind_vi} {area.name.split(' ', 1)[-1]}",
+                "short_name": f"UBND {kind_vi[0].upper()}. {area.name.split(' ', 1)[-1]}",
                 "name_en": f"People's Committee of {area.name_en}",
                 "kind": Agency.Kind.WARD_COMMITTEE,
                 "area": area,
                 "is_active": True,
             },
         )
-    for code, name, name_en, kind, email in AGENCIES:
+    for code, name, name_en, short_name, kind, email in AGENCIES:
         Agency.objects.update_or_create(
             code=code,
             defaults={
                 "name": name,
                 "name_en": name_en,
+                "short_name": short_name,
                 "kind": kind,
                 "email": email,
                 "is_active": True,

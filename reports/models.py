@@ -60,6 +60,9 @@ class Agency(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    short_name = models.CharField(
+        _("short name"), max_length=60, blank=True, help_text=_("For lists, e.g. HEPCO.")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     email = models.EmailField(_("contact email"), blank=True)
     area = models.OneToOneField(
@@ -86,7 +89,7 @@ class Agency(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.short_name or self.name
 
     @property
     def display_name(self) -> str:
