@@ -88,6 +88,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Set from the role: staff, managers, dispatchers and administrators."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    deleted_at = models.DateTimeField(
+        _("deleted at"),
+        null=True,
+        blank=True,
+        help_text=_("The user deleted their account: deactivated and anonymised."),
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -122,6 +128,28 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[-1] if self.full_name else self.phone
+
+
+class Device(models.Model):
+    """A phone's push token (FCM), registered by the app."""
+
+    class Platform(models.TextChoices):
+        ANDROID = "android", "Android"
+        IOS = "ios", "iOS"
+        WEB = "web", "Web"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    token = models.CharField(_("push token"), max_length=512, unique=True)
+    platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.token[:12]}…"
 
 
 class PhoneCode(models.Model):

@@ -298,6 +298,12 @@ class Report(models.Model):
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The resolution clock stops while the agency waits for the citizen's answer.
+    waiting_since = models.DateTimeField(_("waiting for the citizen since"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    # Description, address and reference in lower case without diacritics, for search.
+    search_text = models.TextField(editable=False, blank=True, default="")
 
     class Meta:
         verbose_name = _("report")
@@ -376,6 +382,137 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return PurePosixPath(self.image.name or "").name
+
+
+class Supporter(models.Model):
+    """A citizen's "me too" on someone else's report; once per user and report."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="supporters")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="supported_reports"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("supporter")
+        verbose_name_plural = _("supporters")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "user"], name="supporter_once_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.report_id}"
+
+
+class Holiday(models.Model):
+    """A public holiday: no working hours count towards deadlines on this day."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("public holiday")
+        verbose_name_plural = _("public holidays")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} {self.name}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key for filing a report: the same key and body give the same
+    report, whatever the number of retries."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    report = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Notification(models.Model):
+    """What a user is told, kept as their in-app inbox; pushed, texted or mailed by tasks."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=30)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    report = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.ForeignKey(
+        "Event", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "-id"], name="notification_inbox")]
+        constraints = [
+            # One notification per user and event: a re-run task never notifies twice.
+            models.UniqueConstraint(
+                fields=["user", "event"],
+                condition=Q(event__isnull=False),
+                name="notification_once_per_event",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Delivery(models.Model):
+    """One attempt channel for a notification (push, SMS, email), sent by a task."""
+
+    class Channel(models.TextChoices):
+        PUSH = "push", _("Push")
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="delivery_once_per_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id}:{self.channel}:{self.status}"
 
 
 class Event(models.Model):
