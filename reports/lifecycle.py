@@ -3,16 +3,21 @@
 Each transition names the states it leaves from, the state it leads to, who may make it
 and what it records. Admin actions, API endpoints and tasks all come through here.
 
-    submitted --route--> routed --accept--> in_progress --resolve--> resolved
-        |                  ^
-        +--(no rule)--> needs_triage --dispatcher routes--> routed
+    submitted --route--> routed --accept--> in_progress --resolve--> resolved --rate--> closed
+        |                 ^  |                    |                     |  (or close)
+        |                 |  +---transfer---------+--> needs_triage      +--reopen (citizen,
+        +--(no rule)--> needs_triage --dispatch--+                         7 days)--> in_progress
     any open state --reject--> rejected
+
+Every transition records an Event; after the commit, the task `reports.notify` tells the
+people concerned (reports.notifications decides who).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -20,8 +25,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hues.errors import Conflict, InvalidInput, NotPermitted
+from hues.scheduling import enqueue_on_commit
 from reports import deadlines
-from reports.models import OPEN_STATUSES, Agency, Event, Priority, Report, ReportStatus
+from reports.models import (
+    OPEN_STATUSES,
+    Agency,
+    Event,
+    Photo,
+    Priority,
+    Report,
+    ReportStatus,
+)
 from reports.routing import decide
 from reports.selectors import routing_snapshot
 
@@ -47,12 +61,48 @@ class RejectReason:
     )
 
 
+class TransferReason:
+    WRONG_AGENCY = "wrong_agency"
+    OUTSIDE_AREA = "outside_area"
+    NEEDS_OTHER_UNIT = "needs_other_unit"
+    CHOICES = (
+        (WRONG_AGENCY, _("Not our responsibility: wrong agency")),
+        (OUTSIDE_AREA, _("Outside our area")),
+        (NEEDS_OTHER_UNIT, _("Another unit is needed too")),
+    )
+
+
+# How long after resolution a citizen may still reopen their report.
+REOPEN_WINDOW = timedelta(days=7)
+
+
 def _is_system(actor: User | None, report: Report) -> bool:
     return actor is None
 
 
+def _is_reporter(actor: User | None, report: Report) -> bool:
+    return actor is not None and actor.is_active and actor.pk == report.reporter_id
+
+
+def _is_system_or_reporter(actor: User | None, report: Report) -> bool:
+    return _is_system(actor, report) or _is_reporter(actor, report)
+
+
 def _is_dispatcher(actor: User | None, report: Report) -> bool:
     return actor is not None and actor.is_active and actor.has_perm("reports.triage_report")
+
+
+def _assigns(actor: User | None, report: Report) -> bool:
+    """Managers of the report's agency, and dispatchers."""
+    if actor is None or not actor.is_active:
+        return False
+    if _is_dispatcher(actor, report):
+        return True
+    return (
+        actor.has_perm("reports.assign_report")
+        and report.agency_id is not None
+        and actor.agency_id == report.agency_id
+    )
 
 
 def _works_on(actor: User | None, report: Report) -> bool:
@@ -145,6 +195,60 @@ TRANSITIONS: dict[str, Transition] = {
             _works_on,
             timestamp="closed_at",
         ),
+        Transition(
+            "assign",
+            frozenset({S.ROUTED, S.IN_PROGRESS}),
+            None,
+            Event.Kind.ASSIGNED,
+            _assigns,
+            public=False,
+        ),
+        Transition(
+            "transfer",
+            frozenset({S.ROUTED, S.IN_PROGRESS}),
+            S.NEEDS_TRIAGE,
+            Event.Kind.TRANSFERRED,
+            _works_on,
+            public=False,
+        ),
+        Transition(
+            "reopen",
+            frozenset({S.RESOLVED, S.CLOSED}),
+            S.IN_PROGRESS,
+            Event.Kind.REOPENED,
+            _is_reporter,
+        ),
+        Transition(
+            "rate",
+            frozenset({S.RESOLVED}),
+            S.CLOSED,
+            Event.Kind.RATED,
+            _is_reporter,
+            timestamp="closed_at",
+        ),
+        Transition(
+            "close",
+            frozenset({S.RESOLVED}),
+            S.CLOSED,
+            Event.Kind.CLOSED,
+            _is_system_or_reporter,
+            timestamp="closed_at",
+        ),
+        Transition(
+            "comment",
+            frozenset({S.SUBMITTED, S.NEEDS_TRIAGE, S.ROUTED, S.IN_PROGRESS, S.RESOLVED}),
+            None,
+            Event.Kind.COMMENTED,
+            _is_reporter,
+        ),
+        Transition(
+            "escalate",
+            frozenset({S.ROUTED, S.IN_PROGRESS}),
+            None,
+            Event.Kind.ESCALATED,
+            _is_system,
+            public=False,
+        ),
     )
 }
 
@@ -184,7 +288,7 @@ def _perform(
         setattr(report, transition.timestamp, now)
         fields.add(transition.timestamp)
     report.save(update_fields=sorted(fields))
-    return Event.objects.create(
+    event = Event.objects.create(
         report=report,
         kind=transition.event,
         actor=actor,
@@ -195,6 +299,8 @@ def _perform(
         data=data or {},
         created_at=now,
     )
+    enqueue_on_commit("reports.notify", event.pk)
+    return event
 
 
 def _lockable() -> Any:
@@ -291,13 +397,26 @@ def report_accept(*, report: Report, actor: User) -> Report:
     return report
 
 
-def report_post_update(*, report: Report, actor: User, message: str) -> Event:
-    """A public update to the citizen; the status stays as it is."""
+def report_post_update(
+    *, report: Report, actor: User, message: str, ask_citizen: bool = False
+) -> Event:
+    """A public update to the citizen; the status stays as it is. With `ask_citizen`, the
+    agency waits for the citizen's answer and the deadline clock stops until they reply."""
     if not message.strip():
         raise InvalidInput(_("Write the update."), code="message_required", field="message")
     with transaction.atomic():
         report = _locked(report)
-        return _perform(report, "public_update", actor=actor, message=message.strip())
+        changes: dict[str, Any] = {}
+        if ask_citizen and report.waiting_since is None:
+            changes["waiting_since"] = timezone.now()
+        return _perform(
+            report,
+            "public_update",
+            actor=actor,
+            message=message.strip(),
+            data={"ask_citizen": True} if ask_citizen else {},
+            changes=changes,
+        )
 
 
 def report_add_note(*, report: Report, actor: User, message: str) -> Event:
@@ -312,15 +431,24 @@ def report_add_note(*, report: Report, actor: User, message: str) -> Event:
 def report_resolve(
     *, report: Report, actor: User, note: str, store_photos: Callable[[Report], Any] | None = None
 ) -> Report:
-    """Resolve with a note for the citizen; `store_photos` attaches result photos in the
-    same transaction."""
+    """Resolve with a note and at least one result photo, both shown to the citizen: an
+    answer without evidence is not a resolution. `store_photos` attaches the result photos
+    in the same transaction."""
     if not note.strip():
         raise InvalidInput(_("Tell the citizen what was done."), code="note_required", field="note")
     with transaction.atomic():
         report = _locked(report)
-        _perform(report, "resolve", actor=actor, message=note.strip())
+        _perform(
+            report, "resolve", actor=actor, message=note.strip(), changes=_resume_clock(report)
+        )
         if store_photos is not None:
             store_photos(report)
+        if not report.photos.filter(kind=Photo.Kind.RESULT).exists():
+            raise InvalidInput(
+                _("Attach at least one photo of the result."),
+                code="result_photo_required",
+                field="photos",
+            )
     return report
 
 
@@ -349,4 +477,199 @@ def report_reject(
             changes["duplicate_of"] = duplicate_of
             data["duplicate_of"] = duplicate_of.reference
         _perform(report, "reject", actor=actor, message=message.strip(), data=data, changes=changes)
+    return report
+
+
+def _resume_clock(report: Report) -> dict[str, Any]:
+    """Changes that restart a stopped deadline clock: the deadline moves by the working time
+    the agency spent waiting for the citizen."""
+    if report.waiting_since is None:
+        return {}
+    changes: dict[str, Any] = {"waiting_since": None}
+    if report.due_at is not None:
+        changes["due_at"] = deadlines.extend_for_pause(
+            report.due_at, report.waiting_since, timezone.now()
+        )
+    return changes
+
+
+def report_assign(*, report: Report, actor: User, assignee: User | None) -> Report:
+    """A manager (or a dispatcher) gives the report to a colleague of its agency, or takes
+    the assignment away (assignee None)."""
+    with transaction.atomic():
+        report = _locked(report)
+        if assignee is not None and (
+            not assignee.is_active
+            or assignee.agency_id is None
+            or assignee.agency_id != report.agency_id
+        ):
+            raise InvalidInput(
+                _("Choose a colleague of the agency that handles this report."),
+                code="invalid_assignee",
+                field="assignee",
+            )
+        _perform(
+            report,
+            "assign",
+            actor=actor,
+            data={"assignee": assignee.pk if assignee else None},
+            changes={"assignee": assignee},
+        )
+    return report
+
+
+def report_transfer(
+    *,
+    report: Report,
+    actor: User,
+    reason: str,
+    message: str,
+    suggested_agency: Agency | None = None,
+) -> Report:
+    """Hand a report back to the dispatchers, with a reason code and (optionally) the agency
+    that should have it; the dispatchers route it on. The deadline keeps running: the
+    citizen's wait does not start over."""
+    if reason not in dict(TransferReason.CHOICES):
+        raise InvalidInput(_("Choose a reason."), code="invalid_reason", field="reason")
+    if not message.strip():
+        raise InvalidInput(
+            _("Explain the transfer for the dispatchers."), code="message_required", field="message"
+        )
+    with transaction.atomic():
+        report = _locked(report)
+        if suggested_agency is not None and (
+            not suggested_agency.is_active or suggested_agency.pk == report.agency_id
+        ):
+            raise InvalidInput(
+                _("Suggest another, active agency."), code="invalid_agency", field="agency"
+            )
+        from_agency = report.agency.code if report.agency else None
+        _perform(
+            report,
+            "transfer",
+            actor=actor,
+            message=message.strip(),
+            data={
+                "reason": reason,
+                "from_agency": from_agency,
+                "suggested_agency": suggested_agency.code if suggested_agency else None,
+            },
+            changes={"agency": None, "assignee": None},
+        )
+    return report
+
+
+class ReopenWindowPassed(Conflict):
+    code = "reopen_window_passed"
+    message = _("A report can be reopened only within 7 days of its resolution.")
+
+
+def report_reopen(*, report: Report, actor: User, reason: str) -> Report:
+    """The citizen says the problem is not fixed, within 7 days of the resolution: the same
+    agency works on it again, with a new deadline."""
+    if not reason.strip():
+        raise InvalidInput(
+            _("Tell the agency what is still wrong."), code="reason_required", field="reason"
+        )
+    with transaction.atomic():
+        report = _locked(report)
+        if report.status in TRANSITIONS["reopen"].sources and (
+            report.resolved_at is None or timezone.now() - report.resolved_at > REOPEN_WINDOW
+        ):
+            raise ReopenWindowPassed()
+        _perform(
+            report,
+            "reopen",
+            actor=actor,
+            message=reason.strip(),
+            changes={
+                "reopen_count": report.reopen_count + 1,
+                "closed_at": None,
+                "rating": None,
+                "rating_comment": "",
+                "escalated_at": None,
+                "due_at": deadlines.deadline_after(timezone.now(), _deadline_hours(report)),
+            },
+        )
+    return report
+
+
+def report_rate(*, report: Report, actor: User, stars: int, comment: str = "") -> Report:
+    """The citizen rates the result (1 to 5 stars), which closes the report."""
+    if not 1 <= stars <= 5:
+        raise InvalidInput(_("Give 1 to 5 stars."), code="invalid_rating", field="stars")
+    with transaction.atomic():
+        report = _locked(report)
+        _perform(
+            report,
+            "rate",
+            actor=actor,
+            message=comment.strip(),
+            data={"stars": stars},
+            changes={"rating": stars, "rating_comment": comment.strip()},
+        )
+    return report
+
+
+def report_close(*, report: Report, actor: User | None = None) -> Report:
+    """Close a resolved report: the citizen confirms, or (actor None) the citizen did not
+    answer in time."""
+    with transaction.atomic():
+        report = _locked(report)
+        _perform(report, "close", actor=actor, data={"auto": actor is None})
+    return report
+
+
+def report_comment(*, report: Report, actor: User, message: str) -> Event:
+    """The citizen writes to the agency. An answer to the agency's question restarts the
+    deadline clock."""
+    if not message.strip():
+        raise InvalidInput(_("Write your message."), code="message_required", field="message")
+    with transaction.atomic():
+        report = _locked(report)
+        return _perform(
+            report, "comment", actor=actor, message=message.strip(), changes=_resume_clock(report)
+        )
+
+
+def report_escalate(*, report_id: int) -> Report | None:
+    """Escalate an overdue report once: the agency's managers and the dispatchers are told.
+
+    Idempotent: a report already escalated, no longer open, not overdue or gone is left as
+    it is (returns None when nothing was done).
+    """
+    with transaction.atomic():
+        report = _lockable().filter(pk=report_id).first()
+        if (
+            report is None
+            or report.escalated_at is not None
+            or report.status not in TRANSITIONS["escalate"].sources
+            or report.waiting_since is not None
+            or report.due_at is None
+            or report.due_at >= timezone.now()
+        ):
+            return None
+        _perform(
+            report,
+            "escalate",
+            actor=None,
+            data={"due_at": report.due_at.isoformat()},
+            changes={"escalated_at": timezone.now()},
+        )
+    return report
+
+
+def report_close_unanswered(*, report_id: int, after: timedelta) -> Report | None:
+    """Close a report resolved more than `after` ago that its citizen neither rated nor
+    reopened. Idempotent (returns None when nothing was done)."""
+    with transaction.atomic():
+        report = _lockable().filter(pk=report_id).first()
+        if (
+            report is None
+            or report.status != S.RESOLVED
+            or report.resolved_at is None
+            or timezone.now() - report.resolved_at < after
+        ):
+            return None
+        _perform(report, "close", actor=None, data={"auto": True})
     return report

@@ -15,6 +15,7 @@ from hues.errors import InvalidInput, NotPermitted
 from reports import lifecycle
 from reports.lifecycle import RejectReason, TransitionNotAllowed
 from reports.models import Agency, Event, ReportStatus
+from tests.reports.helpers import resolve_with_photo, store_result_photo
 
 S = ReportStatus
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -27,7 +28,7 @@ def _reload(report):
 
 @pytest.fixture
 def resolved_report(in_progress_report, staff_a):
-    return lifecycle.report_resolve(report=in_progress_report, actor=staff_a, note="Đã thay bóng.")
+    return resolve_with_photo(report=in_progress_report, actor=staff_a, note="Đã thay bóng.")
 
 
 @pytest.fixture
@@ -140,7 +141,7 @@ def test_an_internal_note_may_be_added_to_a_closed_out_report(rejected_report, s
 
 def test_resolving_moves_the_report_to_resolved_and_records_when(in_progress_report, staff_a):
     with time_machine.travel(NOON, tick=False):
-        lifecycle.report_resolve(report=in_progress_report, actor=staff_a, note="Đã thay bóng.")
+        resolve_with_photo(report=in_progress_report, actor=staff_a, note="Đã thay bóng.")
 
     report = _reload(in_progress_report)
     assert report.status == S.RESOLVED
@@ -148,7 +149,7 @@ def test_resolving_moves_the_report_to_resolved_and_records_when(in_progress_rep
 
 
 def test_a_routed_report_may_be_resolved_directly(routed_report, staff_a):
-    lifecycle.report_resolve(report=routed_report, actor=staff_a, note="Đã thay bóng.")
+    resolve_with_photo(report=routed_report, actor=staff_a, note="Đã thay bóng.")
 
     assert _reload(routed_report).status == S.RESOLVED
 
@@ -156,7 +157,7 @@ def test_a_routed_report_may_be_resolved_directly(routed_report, staff_a):
 def test_resolving_writes_one_public_resolved_event_carrying_the_note(in_progress_report, staff_a):
     events = in_progress_report.events.count()
 
-    lifecycle.report_resolve(report=in_progress_report, actor=staff_a, note=" Đã thay bóng. ")
+    resolve_with_photo(report=in_progress_report, actor=staff_a, note=" Đã thay bóng. ")
 
     assert in_progress_report.events.count() == events + 1
     event = in_progress_report.events.latest("id")
@@ -170,7 +171,7 @@ def test_resolving_writes_one_public_resolved_event_carrying_the_note(in_progres
 @pytest.mark.parametrize("note", ["", "   "])
 def test_resolving_requires_a_note(in_progress_report, staff_a, note):
     with pytest.raises(InvalidInput) as error:
-        lifecycle.report_resolve(report=in_progress_report, actor=staff_a, note=note)
+        resolve_with_photo(report=in_progress_report, actor=staff_a, note=note)
 
     assert error.value.code == "note_required"
     assert _reload(in_progress_report).status == S.IN_PROGRESS
@@ -179,11 +180,34 @@ def test_resolving_requires_a_note(in_progress_report, staff_a, note):
 def test_resolving_stores_the_result_photos_in_the_same_transaction(in_progress_report, staff_a):
     stored = []
 
+    def store(report):
+        stored.append(report.pk)
+        store_result_photo(staff_a)(report)
+
     lifecycle.report_resolve(
-        report=in_progress_report, actor=staff_a, note="Xong.", store_photos=stored.append
+        report=in_progress_report, actor=staff_a, note="Xong.", store_photos=store
     )
 
-    assert [report.pk for report in stored] == [in_progress_report.pk]
+    assert stored == [in_progress_report.pk]
+    assert in_progress_report.photos.filter(kind="result").count() == 1
+
+
+@pytest.mark.parametrize("store_photos", [None, lambda report: None])
+def test_resolving_without_a_result_photo_is_refused_and_changes_nothing(
+    in_progress_report, staff_a, store_photos
+):
+    events = in_progress_report.events.count()
+
+    with pytest.raises(InvalidInput) as error:
+        lifecycle.report_resolve(
+            report=in_progress_report, actor=staff_a, note="Xong.", store_photos=store_photos
+        )
+
+    assert error.value.code == "result_photo_required"
+    report = _reload(in_progress_report)
+    assert report.status == S.IN_PROGRESS
+    assert report.resolved_at is None
+    assert report.events.count() == events
 
 
 # Reject
@@ -301,7 +325,7 @@ def _update(report, actor):
 
 
 def _resolve(report, actor):
-    return lifecycle.report_resolve(report=report, actor=actor, note="Xong.")
+    return resolve_with_photo(report=report, actor=actor, note="Xong.")
 
 
 def _reject(report, actor):
@@ -509,7 +533,7 @@ def test_the_dispatcher_transfers_a_report_in_progress_to_another_agency(
 # allowed_transitions
 
 
-def test_staff_of_the_agency_may_accept_update_note_resolve_and_reject_a_routed_report(
+def test_staff_of_the_agency_may_accept_update_note_resolve_reject_or_transfer_a_routed_report(
     routed_report, staff_a
 ):
     assert set(lifecycle.allowed_transitions(routed_report, staff_a)) == {
@@ -518,6 +542,7 @@ def test_staff_of_the_agency_may_accept_update_note_resolve_and_reject_a_routed_
         "internal_note",
         "resolve",
         "reject",
+        "transfer",
     }
 
 
@@ -527,6 +552,7 @@ def test_staff_of_the_agency_may_no_longer_accept_a_report_in_progress(in_progre
         "internal_note",
         "resolve",
         "reject",
+        "transfer",
     }
 
 
@@ -534,8 +560,13 @@ def test_staff_of_another_agency_may_do_nothing_with_the_report(routed_report, s
     assert lifecycle.allowed_transitions(routed_report, staff_b) == []
 
 
-def test_a_citizen_may_do_nothing_with_a_report_through_the_lifecycle(routed_report, citizen):
-    assert lifecycle.allowed_transitions(routed_report, citizen) == []
+def test_the_reporter_may_only_comment_on_their_open_report(routed_report, citizen):
+    assert routed_report.reporter == citizen
+    assert lifecycle.allowed_transitions(routed_report, citizen) == ["comment"]
+
+
+def test_another_citizen_may_do_nothing_with_a_report(routed_report, other_citizen):
+    assert lifecycle.allowed_transitions(routed_report, other_citizen) == []
 
 
 def test_the_dispatcher_may_dispatch_note_or_reject_a_report_in_triage(triage_report, dispatcher):

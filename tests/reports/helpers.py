@@ -1,0 +1,32 @@
+"""Helpers for report tests that go through the lifecycle."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from reports import lifecycle, services
+from reports.models import Photo, Report
+from reports.services import Upload
+from tests.images import image_bytes
+
+
+def store_result_photo(actor: Any) -> Callable[[Report], None]:
+    """A `store_photos` callback for lifecycle.report_resolve that attaches one real,
+    cleaned result photo, as the admin's resolve form does."""
+
+    def store(report: Report) -> None:
+        data = image_bytes("JPEG", size=(320, 240))
+        processed = services.photos_process([Upload(stream=io.BytesIO(data), size=len(data))])
+        services.photos_store(
+            report=report, photos=processed, kind=Photo.Kind.RESULT, uploaded_by=actor
+        )
+
+    return store
+
+
+def resolve_with_photo(*, report: Report, actor: Any, note: str) -> Report:
+    return lifecycle.report_resolve(
+        report=report, actor=actor, note=note, store_photos=store_result_photo(actor)
+    )
