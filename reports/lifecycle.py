@@ -260,6 +260,16 @@ def allowed_transitions(report: Report, actor: User | None) -> list[str]:
     ]
 
 
+def _check_allowed(report: Report, name: str, actor: User | None) -> Transition:
+    """The transition, if it may happen now; raises otherwise (status first, then who)."""
+    transition = TRANSITIONS[name]
+    if report.status not in transition.sources:
+        raise TransitionNotAllowed()
+    if not transition.may(actor, report):
+        raise NotPermitted()
+    return transition
+
+
 def _perform(
     report: Report,
     name: str,
@@ -270,11 +280,7 @@ def _perform(
     changes: dict[str, Any] | None = None,
 ) -> Event:
     """Check and apply one transition to a row locked by the caller; record its Event."""
-    transition = TRANSITIONS[name]
-    if report.status not in transition.sources:
-        raise TransitionNotAllowed()
-    if not transition.may(actor, report):
-        raise NotPermitted()
+    transition = _check_allowed(report, name, actor)
     now = timezone.now()
     from_status = report.status
     fields = {"updated_at"}
@@ -369,6 +375,7 @@ def report_dispatch(*, report: Report, actor: User, agency_id: int, message: str
     active agency."""
     with transaction.atomic():
         report = _locked(report)
+        _check_allowed(report, "dispatch", actor)
         agency_code = (
             Agency.objects.filter(pk=agency_id, is_active=True)
             .values_list("code", flat=True)
@@ -498,6 +505,7 @@ def report_assign(*, report: Report, actor: User, assignee: User | None) -> Repo
     the assignment away (assignee None)."""
     with transaction.atomic():
         report = _locked(report)
+        _check_allowed(report, "assign", actor)
         if assignee is not None and (
             not assignee.is_active
             or assignee.agency_id is None
@@ -537,6 +545,7 @@ def report_transfer(
         )
     with transaction.atomic():
         report = _locked(report)
+        _check_allowed(report, "transfer", actor)
         if suggested_agency is not None and (
             not suggested_agency.is_active or suggested_agency.pk == report.agency_id
         ):
@@ -573,9 +582,8 @@ def report_reopen(*, report: Report, actor: User, reason: str) -> Report:
         )
     with transaction.atomic():
         report = _locked(report)
-        if report.status in TRANSITIONS["reopen"].sources and (
-            report.resolved_at is None or timezone.now() - report.resolved_at > REOPEN_WINDOW
-        ):
+        _check_allowed(report, "reopen", actor)
+        if report.resolved_at is None or timezone.now() - report.resolved_at > REOPEN_WINDOW:
             raise ReopenWindowPassed()
         _perform(
             report,
