@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -26,8 +27,28 @@ from accounts.models import User
 from accounts.selectors import request_user
 from hues.errors import DomainError
 from reports import lifecycle, selectors, services
-from reports.admin_forms import ConfirmForm, DispatchForm, MessageForm, RejectForm, ResolveForm
-from reports.models import Agency, Area, Category, Event, Photo, Report, RoutingRule
+from reports.admin_forms import (
+    AssignForm,
+    BulkDispatchForm,
+    ConfirmForm,
+    DispatchForm,
+    MessageForm,
+    PublicUpdateForm,
+    RejectForm,
+    ResolveForm,
+    TransferForm,
+)
+from reports.models import (
+    OPEN_STATUSES,
+    Agency,
+    Area,
+    Category,
+    Event,
+    Photo,
+    Report,
+    ReportStatus,
+    RoutingRule,
+)
 from reports.services import Upload
 
 
@@ -176,10 +197,28 @@ ACTIONS: dict[str, tuple[type, Any, Callable[..., Any]]] = {
         lambda report, user, data, files: lifecycle.report_accept(report=report, actor=user),
     ),
     "public_update": (
-        MessageForm,
+        PublicUpdateForm,
         _("Post a public update"),
         lambda report, user, data, files: lifecycle.report_post_update(
-            report=report, actor=user, message=data["message"]
+            report=report, actor=user, message=data["message"], ask_citizen=data["ask_citizen"]
+        ),
+    ),
+    "assign": (
+        AssignForm,
+        _("Assign to a colleague"),
+        lambda report, user, data, files: lifecycle.report_assign(
+            report=report, actor=user, assignee=data["assignee"]
+        ),
+    ),
+    "transfer": (
+        TransferForm,
+        _("Transfer"),
+        lambda report, user, data, files: lifecycle.report_transfer(
+            report=report,
+            actor=user,
+            reason=data["reason"],
+            message=data["message"],
+            suggested_agency=data["agency"],
         ),
     ),
     "internal_note": (
@@ -220,6 +259,47 @@ ACTIONS: dict[str, tuple[type, Any, Callable[..., Any]]] = {
 }
 
 
+class QueueFilter(admin.SimpleListFilter):
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        options: list[tuple[str, Any]] = [
+            ("mine", _("Assigned to me")),
+            ("unassigned", _("Not assigned yet")),
+        ]
+        user = request_user(request)
+        if user is not None and user.has_perm("reports.triage_report"):
+            options.insert(0, ("triage", _("Dispatcher queue: to be routed")))
+        return options
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> QuerySet[Report]:
+        value = self.value()
+        if value == "triage":
+            return queryset.filter(status=ReportStatus.NEEDS_TRIAGE)
+        if value == "mine":
+            return queryset.filter(assignee=request_user(request))
+        if value == "unassigned":
+            return queryset.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Overdue")), ("no", _("On time"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> QuerySet[Report]:
+        overdue = selectors.overdue_condition(timezone.now())
+        if self.value() == "yes":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.exclude(overdue)
+        return queryset
+
+
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
     list_display = [
@@ -233,6 +313,8 @@ class ReportAdmin(admin.ModelAdmin):
         "received",
     ]
     list_filter = [
+        QueueFilter,
+        OverdueFilter,
         "status",
         "priority",
         ("category", RelatedOnlyFieldListFilter),
@@ -294,7 +376,7 @@ class ReportAdmin(admin.ModelAdmin):
         name for _, options in fieldsets for name in options["fields"] if isinstance(name, str)
     ]
     inlines = [PhotoInline, EventInline]
-    actions = ["accept_selected"]
+    actions = ["accept_selected", "dispatch_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         return selectors.reports_for_staff(request_user(request))
@@ -368,7 +450,9 @@ class ReportAdmin(admin.ModelAdmin):
         form_class, label, perform = ACTIONS[action]
         change_url = reverse("admin:reports_report_change", args=[report.pk])
         posted = request.method == "POST"
-        form = form_class(request.POST if posted else None, request.FILES if posted else None)
+        form = form_class(
+            request.POST if posted else None, request.FILES if posted else None, report=report
+        )
         if posted and form.is_valid():
             data = dict(form.cleaned_data)
             try:
@@ -409,6 +493,59 @@ class ReportAdmin(admin.ModelAdmin):
         if original is None:
             raise DomainError(_("No report with this reference."), field="duplicate_of")
         return original
+
+    def has_triage_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("reports.triage_report")
+
+    @admin.action(description=_("Route the selected reports to an agency"), permissions=["triage"])
+    def dispatch_selected(
+        self, request: HttpRequest, queryset: QuerySet[Report]
+    ) -> HttpResponse | None:
+        """The dispatcher queue's one action: pick an agency, route every selected report."""
+        form = BulkDispatchForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = refused = 0
+            for report in queryset:
+                try:
+                    lifecycle.report_dispatch(
+                        report=report,
+                        actor=_staff(request),
+                        agency_id=form.cleaned_data["agency"].pk,
+                        message=form.cleaned_data["message"],
+                    )
+                except DomainError:
+                    refused += 1
+                else:
+                    done += 1
+            self.message_user(
+                request,
+                _("Routed: %(done)d. Could not be routed: %(refused)d.")
+                % {"done": done, "refused": refused},
+                messages.SUCCESS if not refused else messages.WARNING,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Route the selected reports to an agency"),
+            "opts": self.opts,
+            "reports": queryset,
+            "form": form,
+            "action": "dispatch_selected",
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/reports/report/dispatch_selected.html", context)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = dict(extra_context or {})
+        if self.has_triage_permission(request):
+            extra["triage_count"] = (
+                selectors.reports_for_staff(request_user(request))
+                .filter(status=ReportStatus.NEEDS_TRIAGE)
+                .count()
+            )
+        return super().changelist_view(request, extra)
 
     @admin.action(description=_("Accept the selected reports"), permissions=["view"])
     def accept_selected(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:

@@ -340,7 +340,14 @@ class Report(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return bool(self.due_at and self.is_open and self.due_at < timezone.now())
+        """Past the deadline while an agency has it and the clock runs (as
+        reports.selectors.overdue_condition)."""
+        return bool(
+            self.due_at
+            and self.status in (ReportStatus.ROUTED, ReportStatus.IN_PROGRESS)
+            and self.waiting_since is None
+            and self.due_at < timezone.now()
+        )
 
 
 def _photo_path(prefix: str) -> str:

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
 
-from reports.models import Agency, Area, Category, Event, Photo, Report, RoutingRule
+from reports.models import (
+    Agency,
+    Area,
+    Category,
+    Event,
+    Photo,
+    Report,
+    ReportStatus,
+    RoutingRule,
+)
 from reports.routing import AreaIndex, Rule
 
 if TYPE_CHECKING:
@@ -145,3 +155,25 @@ def reports_for_staff(user: User | None) -> QuerySet[Report]:
 
 def agencies_active() -> QuerySet[Agency]:
     return Agency.objects.filter(is_active=True).order_by("name")
+
+
+def agency_colleagues(agency_id: int | None) -> QuerySet[Any]:
+    """The active staff and managers of an agency, for assignment."""
+    from accounts.models import AGENCY_ROLES, User
+
+    if agency_id is None:
+        return User.objects.none()
+    return User.objects.filter(
+        agency_id=agency_id, is_active=True, role__in=AGENCY_ROLES
+    ).order_by("full_name")
+
+
+def overdue_condition(now: datetime) -> Q:
+    """Open reports with an agency, past their deadline, and not waiting for the citizen
+    (the clock is stopped then). Overdue is derived, never stored."""
+    return Q(
+        status__in=[ReportStatus.ROUTED, ReportStatus.IN_PROGRESS],
+        due_at__lt=now,
+        waiting_since__isnull=True,
+    )
+
