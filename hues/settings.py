@@ -14,6 +14,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from reports.deadlines import DEFAULT_WORKING_HOURS, parse_working_hours
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -188,6 +190,14 @@ AREAS_GEOJSON = Path(
 AREA_TOLERANCE_DEGREES = 0.001
 REPORT_REFERENCE_PREFIX = os.environ.get("REPORT_REFERENCE_PREFIX", "HUE")
 
+# Office hours that resolution deadlines count (Vietnamese public offices), Monday to Friday
+# in TIME_ZONE, public holidays (reports.Holiday) excepted: "HH:MM-HH:MM,HH:MM-HH:MM".
+WORKING_HOURS = os.environ.get("WORKING_HOURS", DEFAULT_WORKING_HOURS)
+try:
+    parse_working_hours(WORKING_HOURS)
+except ValueError as error:
+    raise ImproperlyConfigured(f"WORKING_HOURS={WORKING_HOURS!r}: {error}") from error
+
 # SMS: console (prints at once), file (one file per message in SMS_FILE_DIR), locmem (tests),
 # or a dotted path to a backend class.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console" if DEBUG else "file")
@@ -195,6 +205,26 @@ SMS_FILE_DIR = Path(os.environ.get("SMS_FILE_DIR", BASE_DIR / "var" / "sms"))
 VERIFICATION_CODE_TTL = timedelta(minutes=10)
 VERIFICATION_CODE_MAX_ATTEMPTS = 5
 VERIFICATION_CODE_RESEND_INTERVAL = timedelta(seconds=60)
+
+# Notifications: always the in-app inbox; push through PUSH_BACKEND (log, locmem, fcm or a
+# dotted path); an SMS only for a report's result (resolved, rejected) to its reporter; email
+# when enabled and the user gave an address. Sent by tasks, never in a request.
+PUSH_BACKEND = os.environ.get("PUSH_BACKEND", "log")
+FCM_CREDENTIALS_FILE = os.environ.get("FCM_CREDENTIALS_FILE", "")
+FCM_PROJECT_ID = os.environ.get("FCM_PROJECT_ID", "")
+if PUSH_BACKEND == "fcm" and not FCM_CREDENTIALS_FILE:
+    raise ImproperlyConfigured(
+        "PUSH_BACKEND=fcm needs FCM_CREDENTIALS_FILE (a service-account key)."
+    )
+NOTIFICATION_SMS_ENABLED = env_bool("NOTIFICATION_SMS_ENABLED", default=True)
+NOTIFICATION_EMAIL_ENABLED = env_bool("NOTIFICATION_EMAIL_ENABLED", default=False)
+# e.g. smtp+tls://user:password@smtp.example.vn:587; the console with DEBUG.
+vars().update(
+    env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Hue-S <no-reply@localhost>")
+# Deliveries never tried after this long (a lost message) are re-enqueued by the sweeper.
+DELIVERY_SWEEP_AFTER = timedelta(minutes=5)
 
 # Demo data: users with a known password exist only while DEBUG is on.
 DEMO_USERS_ENABLED = DEBUG
@@ -226,9 +256,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "reports-sweep-unrouted": {"task": "reports.sweep_unrouted", "schedule": 60.0},
+    "reports-escalate-overdue": {"task": "reports.escalate_overdue", "schedule": 300.0},
+    "reports-close-unanswered": {"task": "reports.close_unanswered", "schedule": 3600.0},
+    "reports-sweep-deliveries": {"task": "reports.sweep_deliveries", "schedule": 300.0},
 }
 # Reports left unrouted for longer than this are re-driven by the sweeper.
 ROUTING_SWEEP_AFTER = timedelta(minutes=2)
+# After this many failed routing attempts a report goes to the dispatchers' triage queue;
+# retries wait ROUTING_RETRY_BASE_SECONDS * 2**n (at most 10 minutes).
+ROUTING_MAX_ATTEMPTS = env_int("ROUTING_MAX_ATTEMPTS", 6)
+ROUTING_RETRY_BASE_SECONDS = 5
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -345,14 +345,12 @@ def report_route(*, report_id: int) -> Report | None:
             ward_committees=snapshot.ward_committees,
             default_agency=snapshot.default_agencies.get(report.category.code),
         )
-        attempts = report.routing_attempts + 1
         if decision.agency is None or decision.agency not in snapshot.agency_ids:
             _perform(
                 report,
                 "send_to_triage",
                 actor=None,
                 data={"reason": decision.reason},
-                changes={"routing_attempts": attempts},
             )
             return report
         now = timezone.now()
@@ -364,7 +362,6 @@ def report_route(*, report_id: int) -> Report | None:
             changes={
                 "agency_id": snapshot.agency_ids[decision.agency],
                 "due_at": deadlines.deadline_after(now, _deadline_hours(report)),
-                "routing_attempts": attempts,
             },
         )
     return report
@@ -681,3 +678,20 @@ def report_close_unanswered(*, report_id: int, after: timedelta) -> Report | Non
             return None
         _perform(report, "close", actor=None, data={"auto": True})
     return report
+
+
+def report_routing_gave_up(*, report_id: int, attempts: int) -> Report | None:
+    """Routing failed again and again: hand the report to the dispatchers instead of
+    retrying forever. Idempotent (None when the report is no longer submitted)."""
+    with transaction.atomic():
+        report = _lockable().filter(pk=report_id).first()
+        if report is None or report.status != S.SUBMITTED:
+            return None
+        _perform(
+            report,
+            "send_to_triage",
+            actor=None,
+            data={"reason": "routing_failed", "attempts": attempts},
+        )
+    return report
+

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
+from reports.deadlines import WorkCalendar, parse_working_hours
 from reports.models import (
     Agency,
     Area,
     Category,
     Event,
+    Holiday,
     Photo,
     Report,
     ReportStatus,
@@ -177,3 +180,62 @@ def overdue_condition(now: datetime) -> Q:
         waiting_since__isnull=True,
     )
 
+
+def reports_unrouted(*, older_than: timedelta, limit: int = 1000) -> list[int]:
+    """Ids of reports still `submitted` after `older_than`: their routing was lost."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Report.objects.filter(status=ReportStatus.SUBMITTED, created_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+HOLIDAYS_VERSION_KEY = "reports:holidays-version"
+
+_calendar: tuple[str, str, WorkCalendar] | None = None  # (holidays version, hours, calendar)
+
+
+def holidays_changed() -> None:
+    """Tell every process that the public holidays changed."""
+    cache.set(HOLIDAYS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def work_calendar() -> WorkCalendar:
+    """The calendar deadlines count in: WORKING_HOURS on weekdays, except the public
+    holidays of the Holiday table. Built once per process and rebuilt only when the holidays
+    change (see `holidays_changed`)."""
+    global _calendar
+    version = cache.get(HOLIDAYS_VERSION_KEY)
+    if version is None:
+        cache.add(HOLIDAYS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(HOLIDAYS_VERSION_KEY)
+    hours = settings.WORKING_HOURS
+    if _calendar is not None and _calendar[:2] == (version, hours):
+        return _calendar[2]
+    calendar = WorkCalendar(
+        periods=parse_working_hours(hours),
+        holidays=frozenset(Holiday.objects.values_list("date", flat=True)),
+    )
+    _calendar = (version, hours, calendar)
+    return calendar
+
+
+def reports_to_escalate(*, limit: int = 500) -> list[int]:
+    """Ids of overdue reports not escalated yet, the longest overdue first."""
+    return list(
+        Report.objects.filter(overdue_condition(timezone.now()), escalated_at__isnull=True)
+        .order_by("due_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def reports_unanswered(*, older_than: timedelta, limit: int = 1000) -> list[int]:
+    """Ids of reports resolved more than `older_than` ago that their citizen has neither
+    rated nor reopened (rating closes a report, reopening puts it back in progress)."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Report.objects.filter(status=ReportStatus.RESOLVED, resolved_at__lte=cutoff)
+        .order_by("resolved_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )

@@ -23,7 +23,16 @@ from shapely.geometry.base import BaseGeometry
 
 from hues.errors import InvalidInput, NotPermitted
 from hues.scheduling import enqueue_on_commit
-from reports.models import Area, Category, Event, Photo, Priority, ReferenceCounter, Report
+from reports.models import (
+    Area,
+    Category,
+    Event,
+    Photo,
+    Priority,
+    ReferenceCounter,
+    Report,
+    ReportStatus,
+)
 from reports.photos import PhotoLimits, ProcessedPhoto, process_photo
 from reports.selectors import routing_data_changed, routing_snapshot
 
@@ -114,9 +123,10 @@ def report_create(
     is_public: bool = True,
     hide_name: bool = False,
     priority: str = Priority.NORMAL,
+    min_photos: int = 1,
 ) -> Report:
     """File a report: only verified citizens, only inside the city, with 1 to 5 photos
-    (PHOTO_MAX_PER_REPORT).
+    (PHOTO_MAX_PER_REPORT); `min_photos=0` is for Open311, whose requests carry no photo.
 
     Photos are cleaned before the transaction opens, so the transaction stays short; the
     routing task is enqueued after commit.
@@ -130,7 +140,7 @@ def report_create(
     area_code = snapshot.index.locate(lng, lat)
     if area_code is None:
         raise OutsideServiceArea(field="location")
-    processed = photos_process(photos)
+    processed = photos_process(photos, minimum=min_photos)
     now = timezone.now()
     with transaction.atomic():
         report = Report.objects.create(
@@ -274,3 +284,22 @@ def report_resolve_with_photos(
             report=locked, photos=processed, kind=Photo.Kind.RESULT, uploaded_by=actor
         ),
     )
+
+
+def report_route_attempt(*, report_id: int) -> Report | None:
+    """Route a submitted report, counting the attempt first in its own transaction, so
+    that failures count too; past ROUTING_MAX_ATTEMPTS the report goes to the dispatchers.
+    Returns None when there was nothing to do."""
+    from reports import lifecycle
+
+    with transaction.atomic():
+        counted = Report.objects.filter(pk=report_id, status=ReportStatus.SUBMITTED).update(
+            routing_attempts=F("routing_attempts") + 1
+        )
+    if not counted:
+        return None
+    attempts = Report.objects.values_list("routing_attempts", flat=True).get(pk=report_id)
+    if attempts > settings.ROUTING_MAX_ATTEMPTS:
+        return lifecycle.report_routing_gave_up(report_id=report_id, attempts=attempts)
+    return lifecycle.report_route(report_id=report_id)
+

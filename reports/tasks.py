@@ -1,37 +1,93 @@
-"""Background work for reports: routing, and the sweeper that re-drives lost routing."""
+"""Background work for reports: routing, notifications and their deliveries, and the sweepers
+that re-drive lost work."""
 
 from __future__ import annotations
 
-from celery import shared_task
+from datetime import timedelta
+
+from celery import Task, shared_task
 from django.conf import settings
-from django.utils import timezone
+from django.db import OperationalError
 
 from hues.scheduling import enqueue
-from reports import lifecycle
-from reports.models import Report, ReportStatus
+from reports import lifecycle, notifications, selectors, services
 
 
-@shared_task(
-    name="reports.route",
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=120,
-    max_retries=5,
-)
-def route_report(report_id: int) -> None:
-    lifecycle.report_route(report_id=report_id)
+@shared_task(bind=True, name="reports.route", max_retries=None)
+def route_report(self: Task[[int], None], report_id: int) -> None:
+    """Route one report. A failure is retried with exponential backoff; the attempts are
+    counted on the report, which goes to the dispatchers after ROUTING_MAX_ATTEMPTS."""
+    try:
+        services.report_route_attempt(report_id=report_id)
+    except Exception as error:
+        delay = min(settings.ROUTING_RETRY_BASE_SECONDS * 2**self.request.retries, 600)
+        raise self.retry(exc=error, countdown=delay) from error
 
 
 @shared_task(name="reports.sweep_unrouted")
 def sweep_unrouted() -> int:
     """Re-enqueue routing for reports left `submitted` too long (a lost message, a dead
     worker, a broker that was down when the report was filed)."""
-    cutoff = timezone.now() - settings.ROUTING_SWEEP_AFTER
-    ids = list(
-        Report.objects.filter(status=ReportStatus.SUBMITTED, created_at__lt=cutoff)
-        .order_by("id")
-        .values_list("id", flat=True)[:1000]
-    )
+    ids = selectors.reports_unrouted(older_than=settings.ROUTING_SWEEP_AFTER)
     for report_id in ids:
         enqueue("reports.route", report_id)
     return len(ids)
+
+
+@shared_task(
+    name="reports.notify",
+    autoretry_for=(OSError, OperationalError),
+    retry_backoff=True,
+    retry_backoff_max=120,
+    max_retries=5,
+)
+def notify(event_id: int) -> None:
+    notifications.notify_event(event_id)
+
+
+@shared_task(
+    bind=True,
+    name="reports.deliver",
+    autoretry_for=(notifications.DeliveryFailed,),
+    # 30 s, 1, 2, 4, 8, 16 min (with jitter), then the delivery is marked failed.
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    retry_jitter=True,
+    max_retries=6,
+)
+def deliver(self: Task[[int], None], delivery_id: int) -> None:
+    notifications.delivery_send(
+        delivery_id=delivery_id, last_attempt=self.request.retries >= (self.max_retries or 0)
+    )
+
+
+@shared_task(name="reports.sweep_deliveries")
+def sweep_deliveries() -> int:
+    """Re-enqueue deliveries whose task was lost before its first attempt."""
+    return notifications.deliveries_resend_lost()
+
+
+@shared_task(name="reports.escalate_overdue")
+def escalate_overdue() -> int:
+    """Escalate reports past their deadline, once each; a longer backlog is taken up by the
+    next runs (CELERY_BEAT_SCHEDULE)."""
+    escalated = 0
+    for report_id in selectors.reports_to_escalate(limit=500):
+        escalated += lifecycle.report_escalate(report_id=report_id) is not None
+    return escalated
+
+
+# PRODUCT.md: a resolved report the citizen does not answer within 7 days is closed.
+CLOSE_UNANSWERED_AFTER = timedelta(days=7)
+
+
+@shared_task(name="reports.close_unanswered")
+def close_unanswered() -> int:
+    """Close resolved reports their citizen neither rated nor reopened in time."""
+    closed = 0
+    for report_id in selectors.reports_unanswered(older_than=CLOSE_UNANSWERED_AFTER, limit=1000):
+        closed += (
+            lifecycle.report_close_unanswered(report_id=report_id, after=CLOSE_UNANSWERED_AFTER)
+            is not None
+        )
+    return closed

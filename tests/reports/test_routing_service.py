@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from reports import lifecycle, tasks
+from reports import lifecycle, services, tasks
 from reports.models import Agency, Area, Category, Event, ReportStatus, RoutingRule
 from reports.selectors import routing_data_changed
 from tests.conftest import PHU_XUAN, PHU_XUAN_POINT, VY_DA_POINT
@@ -144,9 +144,12 @@ def test_an_urgent_report_never_gets_longer_than_the_normal_deadline(unrouted):
 
 
 def test_routing_counts_the_attempt(unrouted):
-    report = _routed(unrouted())
+    report = unrouted()
 
-    assert report.routing_attempts == 1
+    services.report_route_attempt(report_id=report.pk)
+
+    report.refresh_from_db()
+    assert (report.status, report.routing_attempts) == ("routed", 1)
 
 
 def test_routing_a_report_twice_changes_nothing_the_second_time(unrouted):
