@@ -494,7 +494,7 @@ class Delivery(models.Model):
         SMS = "sms", _("SMS")
         EMAIL = "email", _("Email")
 
-    class Status(models.TextChoices):
+    class State(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
@@ -504,7 +504,7 @@ class Delivery(models.Model):
         Notification, on_delete=models.CASCADE, related_name="deliveries"
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -519,7 +519,7 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.notification_id}:{self.channel}:{self.status}"
+        return f"{self.notification_id}:{self.channel}:{self.state}"
 
 
 class Event(models.Model):

@@ -1,0 +1,514 @@
+"""Who is told what when a report's timeline moves, and how it reaches them.
+
+`notify_event` turns one Event into Notifications (each user's in-app inbox) and their
+Deliveries (push, SMS, email); `delivery_send` sends one Delivery through its channel. Both
+run in tasks (`reports.notify`, `reports.deliver`), never in a request, and both are
+idempotent: a user gets at most one notification per event, and a delivery that was sent is
+not sent again.
+
+Who hears about what:
+
+- the reporter: every status change of their report they can see (a public event), public
+  updates and questions, the result (resolved, with a request for a rating; rejected, with
+  the reason); never an internal note, never their own action. An SMS only for the result.
+- the supporters ("me too"): the result of a public report.
+- the agency's staff and managers: a report that arrives (routed, dispatched to them,
+  reopened), and the citizen's messages when no one is assigned.
+- the assignee: the assignment, and the citizen's messages.
+- the dispatchers: a report an agency handed back to them (transferred).
+- the agency's managers and every dispatcher: an escalation (the report is overdue).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone, translation
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from accounts.models import Device, Role, User
+from accounts.sms import send_sms
+from hues.errors import ObjectNotFound
+from hues.scheduling import enqueue, enqueue_on_commit
+from reports import push
+from reports.models import Agency, Delivery, Event, Notification, Report, Supporter
+
+logger = logging.getLogger(__name__)
+
+K = Event.Kind
+
+
+class Audience:
+    """Why a user is told: it chooses the wording and the channels."""
+
+    REPORTER = "reporter"
+    SUPPORTER = "supporter"
+    AGENCY = "agency"
+    ASSIGNEE = "assignee"
+    DISPATCH = "dispatch"
+    OVERSIGHT = "oversight"
+
+
+# The reporter hears of these even when the status stays as it was.
+REPORTER_ALWAYS = frozenset({K.ROUTED, K.PUBLIC_UPDATE, K.RESOLVED, K.REJECTED})
+REPORTER_NEVER = frozenset({K.INTERNAL_NOTE, K.ESCALATED, K.TRANSFERRED})
+OUTCOMES = frozenset({K.RESOLVED, K.REJECTED})
+# A report arrives at an agency: routed or dispatched to it, or reopened by the citizen.
+ARRIVALS = frozenset({K.ROUTED, K.REOPENED})
+# Results are worth a text message; everything else goes by push, email and the inbox.
+SMS_KINDS = OUTCOMES
+TITLE_MAX = 200
+# Rows per INSERT: a popular report's supporters stay under PostgreSQL's parameter limit.
+BATCH_SIZE = 1000
+EXCERPT_MAX = 300
+
+
+# Deciding who is told
+
+
+def _event(event_id: int) -> Event | None:
+    return (
+        Event.objects.select_related(
+            "report__reporter", "report__agency", "report__category", "report__assignee"
+        )
+        .defer("report__search_text")
+        .filter(pk=event_id)
+        .first()
+    )
+
+
+def _reporter_hears(event: Event) -> bool:
+    if not event.is_public or event.kind in REPORTER_NEVER:
+        return False
+    return event.kind in REPORTER_ALWAYS or event.from_status != event.to_status
+
+
+def _event_agency(event: Event) -> Agency | None:
+    """The agency the event is about: the one routing or dispatch sent the report to, the
+    one that handed it back (transfer), else the report's. Events record agencies by code;
+    the report may have moved on by the time the task runs."""
+    report = event.report
+    data = event.data if isinstance(event.data, dict) else {}
+    code = data.get("agency") or data.get("from_agency")
+    if not code or (report.agency is not None and report.agency.code == code):
+        return report.agency
+    return Agency.objects.filter(code=code).first()
+
+
+def _assignee(event: Event) -> User | None:
+    """The colleague the event assigned the report to (None when it was unassigned)."""
+    report = event.report
+    data = event.data if isinstance(event.data, dict) else {}
+    assignee_id = data.get("assignee")
+    if assignee_id is None:
+        return None
+    if assignee_id == report.assignee_id:
+        return report.assignee
+    return User.objects.filter(pk=assignee_id).first()
+
+
+def _members(agency: Agency | None, roles: Iterable[str]) -> QuerySet[User]:
+    if agency is None:
+        return User.objects.none()
+    return User.objects.filter(is_active=True, agency=agency, role__in=list(roles))
+
+
+def _recipients(event: Event, agency: Agency | None) -> dict[int, tuple[User, str]]:
+    """{user id: (user, audience)}; the first reason to tell a user wins. Nobody is told of
+    their own action, and deactivated users are told nothing. `agency` is the one the event
+    concerns (see `_event_agency`)."""
+    report = event.report
+    kind = event.kind
+    chosen: dict[int, tuple[User, str]] = {}
+
+    def add(users: Iterable[User | None], audience: str) -> None:
+        for user in users:
+            if user is None or not user.is_active or user.pk == event.actor_id:
+                continue
+            chosen.setdefault(user.pk, (user, audience))
+
+    if _reporter_hears(event):
+        add([report.reporter], Audience.REPORTER)
+    if kind == K.ASSIGNED:
+        add([_assignee(event)], Audience.ASSIGNEE)
+    if kind == K.COMMENTED and report.assignee_id:
+        add([report.assignee], Audience.ASSIGNEE)
+    if kind in ARRIVALS or (kind == K.COMMENTED and not report.assignee_id):
+        add(_members(agency, (Role.STAFF, Role.MANAGER)), Audience.AGENCY)
+    if kind == K.TRANSFERRED:
+        add(User.objects.filter(is_active=True, role=Role.DISPATCHER), Audience.DISPATCH)
+    if kind == K.ESCALATED:
+        add(_members(report.agency, (Role.MANAGER,)), Audience.OVERSIGHT)
+        add(User.objects.filter(is_active=True, role=Role.DISPATCHER), Audience.OVERSIGHT)
+    if kind in OUTCOMES and event.is_public and report.is_public:
+        supporters = User.objects.filter(
+            is_active=True,
+            pk__in=Supporter.objects.filter(report=report).values("user_id"),
+        )
+        add(supporters, Audience.SUPPORTER)
+    return chosen
+
+
+# What they are told
+
+
+def _language(user: User) -> str:
+    # Users have no language preference yet: everyone is written to in Vietnamese.
+    return settings.LANGUAGE_CODE
+
+
+def _time(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
+
+
+def _excerpt(text: str) -> str:
+    return Truncator(text).chars(EXCERPT_MAX)
+
+
+def _report_summary(report: Report) -> str:
+    parts = [report.category.display_name, _excerpt(report.description)]
+    if report.address:
+        parts.append(report.address)
+    return "\n".join(parts)
+
+
+def _compose(event: Event, agency: Agency | None, audience: str) -> tuple[str, str]:
+    """Title and text for one audience, in the active language."""
+    report = event.report
+    kind = event.kind
+    names: dict[str, Any] = {
+        "reference": report.reference,
+        "agency": agency.display_name if agency else _("the city"),
+        "status": report.get_status_display(),
+    }
+    message = event.message
+
+    if audience == Audience.SUPPORTER:
+        if kind == K.RESOLVED:
+            return _("A report you support was resolved: %(reference)s") % names, message
+        return _("A report you support was closed without action: %(reference)s") % names, message
+
+    if audience == Audience.REPORTER:
+        if kind == K.ROUTED:
+            title = _("Your report %(reference)s was sent to %(agency)s") % names
+            if report.due_at is None:
+                return title, message
+            due = _("It is due to be handled by %(due)s.") % {"due": _time(report.due_at)}
+            return title, f"{message}\n\n{due}" if message else due
+        if kind == K.ACCEPTED:
+            return _("%(agency)s is working on your report %(reference)s") % names, message
+        if kind == K.PUBLIC_UPDATE and event.data.get("ask_citizen"):
+            return _("%(agency)s has a question about your report %(reference)s") % names, message
+        if kind == K.PUBLIC_UPDATE:
+            return _("News on your report %(reference)s") % names, message
+        if kind == K.RESOLVED:
+            ask = _("How did it go? Rate the result in the Hue-S app.")
+            return (
+                _("Your report %(reference)s was resolved") % names,
+                f"{message}\n\n{ask}" if message else ask,
+            )
+        if kind == K.REJECTED:
+            return _("Your report %(reference)s was not accepted") % names, message
+        if kind == K.REOPENED:
+            return _("Your report %(reference)s was reopened") % names, message
+        if kind == K.CLOSED:
+            return _("Your report %(reference)s was closed") % names, message
+        return _("Your report %(reference)s: %(status)s") % names, message
+
+    if audience == Audience.DISPATCH:
+        return _("%(agency)s handed report %(reference)s back for routing") % names, message
+    if kind == K.ESCALATED:
+        due = _time(report.due_at) if report.due_at else "—"
+        body = _("%(agency)s, due %(due)s.") % {"agency": names["agency"], "due": due}
+        return _("Report %(reference)s is overdue") % names, f"{body}\n{_report_summary(report)}"
+    if kind == K.ASSIGNED:
+        return _("Report %(reference)s was assigned to you") % names, _report_summary(report)
+    if kind == K.COMMENTED:
+        return _("The citizen wrote about report %(reference)s") % names, message
+    if kind == K.REOPENED:
+        return _("Report %(reference)s was reopened by the citizen") % names, message
+    return _("New report %(reference)s") % names, _report_summary(report)
+
+
+def _notification(event: Event, agency: Agency | None, user: User, audience: str) -> Notification:
+    report = event.report
+    with translation.override(_language(user)):
+        title, body = _compose(event, agency, audience)
+    data: dict[str, Any] = {
+        "reference": report.reference,
+        "status": event.to_status or report.status,
+    }
+    if audience == Audience.REPORTER and event.kind == K.RESOLVED:
+        data["action"] = "rate"
+    return Notification(
+        user=user,
+        kind=event.kind,
+        title=Truncator(title).chars(TITLE_MAX),
+        body=body,
+        report=report,
+        event=event,
+        data=data,
+    )
+
+
+def _channels(notification: Notification, audience: str, reachable_by_push: set[int]) -> list[str]:
+    user = notification.user
+    channels: list[str] = []
+    if user.pk in reachable_by_push:
+        channels.append(Delivery.Channel.PUSH)
+    if (
+        settings.NOTIFICATION_SMS_ENABLED
+        and audience == Audience.REPORTER
+        and notification.kind in SMS_KINDS
+    ):
+        channels.append(Delivery.Channel.SMS)
+    if settings.NOTIFICATION_EMAIL_ENABLED and user.email:
+        channels.append(Delivery.Channel.EMAIL)
+    return channels
+
+
+def notify_event(event_id: int) -> list[Notification]:
+    """Tell everyone concerned about one timeline event: an inbox notification each, and a
+    delivery per channel that reaches them, sent by `reports.deliver` after the commit.
+
+    Idempotent: users already told about this event are not told again, so a re-run (a
+    retried or duplicated task) creates nothing. Returns the notifications it created.
+    """
+    event = _event(event_id)
+    if event is None:
+        return []
+    agency = _event_agency(event)
+    recipients = _recipients(event, agency)
+    if not recipients:
+        return []
+    try:
+        return _notify(event, agency, recipients)
+    except IntegrityError:
+        # A concurrent run of the same task told some of them first: tell the others.
+        return _notify(event, agency, recipients)
+
+
+def _notify(
+    event: Event, agency: Agency | None, recipients: dict[int, tuple[User, str]]
+) -> list[Notification]:
+    with transaction.atomic():
+        told = set(Notification.objects.filter(event=event).values_list("user_id", flat=True))
+        audiences = {pk: audience for pk, (_user, audience) in recipients.items() if pk not in told}
+        if not audiences:
+            return []
+        created = Notification.objects.bulk_create(
+            (
+                _notification(event, agency, recipients[pk][0], audience)
+                for pk, audience in audiences.items()
+            ),
+            batch_size=BATCH_SIZE,
+        )
+        reachable_by_push = set(
+            Device.objects.filter(user_id__in=list(audiences)).values_list("user_id", flat=True)
+        )
+        deliveries = Delivery.objects.bulk_create(
+            (
+                Delivery(notification=notification, channel=channel)
+                for notification in created
+                for channel in _channels(
+                    notification, audiences[notification.user_id], reachable_by_push
+                )
+            ),
+            batch_size=BATCH_SIZE,
+        )
+        for delivery in deliveries:
+            enqueue_on_commit("reports.deliver", delivery.pk)
+    return created
+
+
+# Sending
+
+
+class DeliveryFailed(Exception):
+    """A delivery failed in a way a later attempt may cure; the task retries it."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    note: str = ""
+
+
+def _send_push(notification: Notification) -> Outcome:
+    """Push to each of the user's devices; forget the tokens the service no longer knows.
+
+    Sent when at least one device took it: a retry would repeat it on those. Raises when
+    every device failed and a retry may help.
+    """
+    user = notification.user
+    tokens = list(Device.objects.filter(user=user).values_list("token", flat=True))
+    if not tokens:
+        return Outcome(Delivery.State.SKIPPED, "no device")
+    message = push.PushMessage(
+        title=notification.title,
+        body=notification.body,
+        data={
+            "notification": str(notification.pk),
+            "kind": notification.kind,
+            "reference": str(notification.data.get("reference", "")),
+        },
+    )
+    backend = push.get_backend()
+    sent = 0
+    invalid: list[str] = []
+    rejected: list[str] = []
+    transient: list[Exception] = []
+    for token in tokens:
+        try:
+            backend.send(token, message)
+        except push.InvalidToken:
+            invalid.append(token)
+        except push.PushRejected as error:
+            rejected.append(str(error))
+        except Exception as error:
+            transient.append(error)
+        else:
+            sent += 1
+    if invalid:
+        Device.objects.filter(user=user, token__in=invalid).delete()
+    notes = [f"{len(invalid)} device(s) forgotten"] if invalid else []
+    notes += rejected + [f"{error.__class__.__name__}: {error}" for error in transient]
+    if sent:
+        return Outcome(Delivery.State.SENT, "; ".join(notes))
+    if transient:
+        raise DeliveryFailed("; ".join(notes)) from transient[0]
+    if rejected:
+        return Outcome(Delivery.State.FAILED, "; ".join(notes))
+    return Outcome(Delivery.State.SKIPPED, "; ".join(notes))
+
+
+def _send_sms(notification: Notification) -> Outcome:
+    send_sms(notification.user.phone, f"Hue-S: {notification.title}")
+    return Outcome(Delivery.State.SENT)
+
+
+def _send_email(notification: Notification) -> Outcome:
+    user = notification.user
+    if not user.email:
+        return Outcome(Delivery.State.SKIPPED, "no email address")
+    send_mail(
+        subject=f"Hue-S: {notification.title}",
+        message=notification.body or notification.title,
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    return Outcome(Delivery.State.SENT)
+
+
+SENDERS: dict[str, Callable[[Notification], Outcome]] = {
+    Delivery.Channel.PUSH: _send_push,
+    Delivery.Channel.SMS: _send_sms,
+    Delivery.Channel.EMAIL: _send_email,
+}
+FINISHED = frozenset({Delivery.State.SENT, Delivery.State.SKIPPED, Delivery.State.FAILED})
+
+
+def delivery_send(*, delivery_id: int, last_attempt: bool = True) -> Delivery | None:
+    """Send one delivery through its channel and record the attempt on it.
+
+    A delivery that is sent, skipped (nothing to send to) or failed for good is left as it
+    is: nothing is sent twice. A failure that a retry may cure keeps it pending and raises
+    DeliveryFailed, unless this is the `last_attempt`: then it is marked failed. Every
+    error is recorded on the delivery (`attempts`, `last_error`), never raised into the
+    transition that caused it.
+    """
+    delivery = (
+        Delivery.objects.select_related("notification__user")
+        .filter(pk=delivery_id)
+        .exclude(state__in=FINISHED)
+        .first()
+    )
+    if delivery is None:
+        return None
+    if not delivery.notification.user.is_active:
+        return _record(delivery, Outcome(Delivery.State.SKIPPED, "user deactivated"))
+    try:
+        outcome = SENDERS[delivery.channel](delivery.notification)
+    except Exception as error:
+        logger.warning("Delivery %s (%s) failed: %s", delivery.pk, delivery.channel, error)
+        note = (
+            str(error) if isinstance(error, DeliveryFailed) else f"{type(error).__name__}: {error}"
+        )
+        if last_attempt:
+            return _record(delivery, Outcome(Delivery.State.FAILED, note))
+        _record(delivery, Outcome(Delivery.State.PENDING, note))
+        if isinstance(error, DeliveryFailed):
+            raise
+        raise DeliveryFailed(note) from error
+    return _record(delivery, outcome)
+
+
+def _record(delivery: Delivery, outcome: Outcome) -> Delivery:
+    delivery.state = outcome.state
+    delivery.last_error = outcome.note[:2000]
+    delivery.attempts = F("attempts") + 1
+    if outcome.state == Delivery.State.SENT:
+        delivery.sent_at = timezone.now()
+    delivery.save(update_fields=["state", "last_error", "attempts", "sent_at"])
+    delivery.refresh_from_db(fields=["attempts"])
+    return delivery
+
+
+def deliveries_resend_lost() -> int:
+    """Re-enqueue deliveries that were never tried (their task was lost: a broker outage,
+    a dead worker). Returns how many."""
+    cutoff = timezone.now() - settings.DELIVERY_SWEEP_AFTER
+    ids = list(
+        Delivery.objects.filter(
+            state=Delivery.State.PENDING, attempts=0, notification__created_at__lt=cutoff
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:1000]
+    )
+    for delivery_id in ids:
+        enqueue("reports.deliver", delivery_id)
+    return len(ids)
+
+
+# The inbox
+
+
+def notifications_for(*, user: User) -> QuerySet[Notification]:
+    """A user's own notifications, newest first, with the report's reference."""
+    return (
+        Notification.objects.filter(user=user)
+        .annotate(report_reference=F("report__reference"))
+        .order_by("-id")
+    )
+
+
+class NotificationNotFound(ObjectNotFound):
+    code = "notification_not_found"
+
+
+def notification_mark_read(*, user: User, notification_id: int) -> Notification:
+    """Mark one of the user's own notifications read; another user's is not found."""
+    notification = notifications_for(user=user).filter(pk=notification_id).first()
+    if notification is None:
+        raise NotificationNotFound()
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    """Mark all the user's unread notifications read; returns how many."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
