@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
+import string
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,10 +18,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.models import ADMIN_ROLES, AGENCY_ROLES, PhoneCode, Role, User
+from accounts.models import ADMIN_ROLES, AGENCY_ROLES, Device, PhoneCode, Role, User
 from accounts.phones import InvalidPhoneNumber, is_mobile, normalize_phone
-from hues.errors import InvalidInput, TooManyRequests
+from hues.errors import InvalidInput, NotPermitted, TooManyRequests
 from hues.scheduling import enqueue_on_commit
 
 
@@ -182,4 +186,135 @@ def user_update_profile(*, user: User, **fields: Any) -> User:
         setattr(user, name, value.strip() if isinstance(value, str) else value)
     if fields:
         user.save(update_fields=list(fields))
+    return user
+
+
+# Password reset by a texted code, and account deletion.
+
+# A phone gets at most this many reset codes an hour, whoever asks: the request answers
+# alike whether or not an account exists, so it must not flood a number with texts either.
+RESET_CODES_PER_HOUR = 5
+
+
+def _refresh_tokens_revoke(user: User) -> None:
+    """Blacklist every unexpired refresh token of the user: each of their sessions ends at
+    its next refresh."""
+    outstanding = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
+def user_password_reset_request(*, phone: str) -> None:
+    """Text a 6-digit reset code to the active account with this phone, if there is one.
+
+    Nothing tells the caller what happened (no account, a code sent a moment ago, the hourly
+    limit reached): the answer must not reveal which numbers have accounts.
+    """
+    phone = normalize_phone(phone)
+    user = User.objects.filter(phone=phone, is_active=True).first()
+    if user is None:
+        return
+    recent = PhoneCode.objects.filter(
+        user=user,
+        purpose=PhoneCode.Purpose.RESET,
+        created_at__gte=timezone.now() - timedelta(hours=1),
+    )
+    if recent.count() >= RESET_CODES_PER_HOUR:
+        return
+    with contextlib.suppress(CodeRecentlySent), transaction.atomic():
+        phone_code_send(user=user, purpose=PhoneCode.Purpose.RESET)
+
+
+def user_password_reset_confirm(*, phone: str, code: str, new_password: str) -> User:
+    """Set a new password with the code from user_password_reset_request, and sign the user
+    out everywhere: their refresh tokens are revoked.
+
+    An unknown phone, a wrong code and too many wrong codes all answer `invalid_code` (wrong
+    codes still count towards the limit), and the password rules are checked first in every
+    case, so the answers reveal nothing about which numbers have accounts.
+    """
+    phone = normalize_phone(phone)
+    user = User.objects.filter(phone=phone, is_active=True).first()
+    try:
+        _check_password(new_password, user or User(phone=phone))
+    except InvalidInput as error:
+        error.field = "new_password"
+        raise
+    if user is None:
+        raise CodeInvalid(field="code")
+    try:
+        phone_code_check(user=user, purpose=PhoneCode.Purpose.RESET, code=code)
+    except CodeAttemptsExceeded:
+        raise CodeInvalid(field="code") from None
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        _refresh_tokens_revoke(user)
+    return user
+
+
+class AccountManagedByCity(NotPermitted):
+    code = "account_managed_by_city"
+    message = gettext_lazy(
+        "Accounts of the city's staff are closed by the administrators, not from the app."
+    )
+
+
+# What a deleted account keeps as its name (the same in every language, as it is stored).
+DELETED_USER_NAME = "Tài khoản đã xoá"
+
+
+def _deleted_phone(user_id: int) -> str:
+    """A unique stand-in for a deleted account's phone: "del-" and the id in letters (at
+    most 18 characters for any 64-bit id). With no digit and no "+" it never parses as a
+    phone number, so it can neither receive a text nor sign in nor collide with a number."""
+    letters = ""
+    while True:
+        user_id, digit = divmod(user_id, 26)
+        letters = string.ascii_lowercase[digit] + letters
+        if user_id == 0:
+            return f"del-{letters}"
+
+
+def user_delete_account(*, user: User) -> User:
+    """Delete one's own account: deactivate and anonymise it.
+
+    The name, email, phone, home area and password go, and so do the user's devices, codes
+    and sessions (refresh tokens revoked; access tokens of an inactive user are refused).
+    Their reports stay for the city's record, with the reporter's name hidden. The phone
+    number is free to register again. Staff accounts are the administrators' to close: the
+    work done under them stays attributed.
+    """
+    if user.is_staff or user.is_superuser or user.role in ADMIN_ROLES:
+        raise AccountManagedByCity()
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.deleted_at is not None:
+            return user
+        user.full_name = DELETED_USER_NAME
+        user.email = ""
+        user.phone = _deleted_phone(user.pk)
+        user.home_area = None
+        user.set_unusable_password()
+        user.is_active = False
+        user.deleted_at = timezone.now()
+        user.save(
+            update_fields=[
+                "full_name",
+                "email",
+                "phone",
+                "home_area",
+                "password",
+                "is_active",
+                "deleted_at",
+            ]
+        )
+        Device.objects.filter(user=user).delete()
+        PhoneCode.objects.filter(user=user).delete()
+        # A new updated_at changes the reports' ETags: no client keeps showing the name.
+        user.reports.update(hide_name=True, updated_at=user.deleted_at)
+        _refresh_tokens_revoke(user)
     return user

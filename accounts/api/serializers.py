@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
-from accounts.models import User
+from accounts.models import Device, User
 from accounts.phones import InvalidPhoneNumber, normalize_phone
 from reports.models import Area
 
@@ -106,4 +106,58 @@ class MeUpdateInput(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True)
     home_area = serializers.SlugRelatedField(
         slug_field="code", queryset=Area.objects.all(), required=False, allow_null=True
+    )
+
+
+class DeviceInput(serializers.Serializer):
+    token = serializers.RegexField(
+        r"^\S+$",
+        max_length=512,
+        help_text=_("The push token the app got from Firebase Cloud Messaging."),
+        error_messages={"invalid": _("A push token has no spaces.")},
+    )
+    platform = serializers.ChoiceField(choices=Device.Platform.choices)
+
+
+class DeviceOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Device
+        fields = ["token", "platform", "created_at", "last_seen_at"]
+        read_only_fields = fields
+
+
+class FieldErrorOutput(serializers.Serializer):
+    message = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ErrorOutput(serializers.Serializer):
+    """The one error shape of the API (hues.api_errors), for the OpenAPI document."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text=_("Stable: clients switch on it."))
+    # DRF's metaclass takes declared fields out of the class, so this does not hide
+    # Serializer.fields; only the type checker sees a clash.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=FieldErrorOutput(many=True),
+        required=False,
+        help_text=_("Invalid input: the errors of each field."),
+    )
+
+
+class DetailOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class PasswordResetInput(serializers.Serializer):
+    phone = PhoneField()
+
+
+class PasswordResetConfirmInput(serializers.Serializer):
+    phone = PhoneField()
+    code = serializers.RegexField(
+        r"^\d{6}$", error_messages={"invalid": _("The code has 6 digits.")}
+    )
+    new_password = serializers.CharField(
+        max_length=128, trim_whitespace=False, style={"input_type": "password"}
     )

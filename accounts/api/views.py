@@ -6,7 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
@@ -18,11 +19,17 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts import services
+from accounts import devices, services
 from accounts.api.serializers import (
+    DetailOutput,
+    DeviceInput,
+    DeviceOutput,
+    ErrorOutput,
     LogoutInput,
     MeOutput,
     MeUpdateInput,
+    PasswordResetConfirmInput,
+    PasswordResetInput,
     RegisterInput,
     RegisterOutput,
     TokenInput,
@@ -78,6 +85,60 @@ class AuthViewSet(viewsets.GenericViewSet):
             ) from error
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(
+        summary="Ask for a password reset code",
+        description=(
+            "Texts a 6-digit code to the phone if an active account uses it. The answer is the "
+            "same whether or not there is one; a phone gets at most one code a minute and five "
+            "an hour."
+        ),
+        request=PasswordResetInput,
+        responses={
+            202: DetailOutput,
+            400: OpenApiResponse(ErrorOutput, description="`invalid`: not a phone number."),
+            429: OpenApiResponse(ErrorOutput, description="`throttled`: too many requests."),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="password/reset", url_name="password-reset")
+    def password_reset(self, request: Request) -> Response:
+        data = PasswordResetInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_password_reset_request(**data.validated_data)
+        body = {"detail": _("If an account uses this number, we sent a 6-digit code to it.")}
+        return Response(DetailOutput(body).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Set a new password with the code",
+        description=(
+            "Sets the new password and signs the user out everywhere: every refresh token is "
+            "revoked. An unknown phone answers like a wrong code."
+        ),
+        request=PasswordResetConfirmInput,
+        responses={
+            200: DetailOutput,
+            400: OpenApiResponse(
+                ErrorOutput,
+                description=(
+                    "`invalid` (fields), `invalid_password` (the password rules), "
+                    "`invalid_code` (wrong, expired or used code, or too many wrong codes)."
+                ),
+            ),
+            429: OpenApiResponse(ErrorOutput, description="`throttled`: too many requests."),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="password/reset/confirm",
+        url_name="password-reset-confirm",
+    )
+    def password_reset_confirm(self, request: Request) -> Response:
+        data = PasswordResetConfirmInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_password_reset_confirm(**data.validated_data)
+        body = {"detail": _("Your password was changed. Sign in with the new password.")}
+        return Response(DetailOutput(body).data)
+
 
 class LoginLockedOut(TooManyRequests):
     code = "login_locked"
@@ -131,3 +192,58 @@ class MeViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         user = services.user_update_profile(user=_me(request), **data.validated_data)
         return Response(MeOutput(user).data)
+
+    @extend_schema(
+        summary="Delete my account",
+        description=(
+            "Deactivates and anonymises the account: name, email, phone and password are "
+            "removed, push devices forgotten and every session ended. Reports stay, without "
+            "the reporter's name. The phone number may register again."
+        ),
+        request=None,
+        responses={
+            204: None,
+            401: OpenApiResponse(ErrorOutput, description="`not_authenticated`."),
+            403: OpenApiResponse(
+                ErrorOutput,
+                description="`account_managed_by_city`: staff accounts are closed by admins.",
+            ),
+        },
+    )
+    def destroy(self, request: Request) -> Response:
+        services.user_delete_account(user=_me(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeviceViewSet(viewsets.GenericViewSet):
+    """The app's push token: registered after sign-in, forgotten at sign-out."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = DeviceOutput
+
+    @extend_schema(
+        summary="Register a push token",
+        description=(
+            "Registers the app's push token, or refreshes it when it is known (200). A token "
+            "another account registered moves to the caller."
+        ),
+        request=DeviceInput,
+        responses={201: DeviceOutput, 200: DeviceOutput},
+    )
+    def create(self, request: Request) -> Response:
+        data = DeviceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        device, created = devices.device_register(user=_me(request), **data.validated_data)
+        return Response(
+            DeviceOutput(device).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        summary="Forget a push token",
+        parameters=[OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        responses={204: None},
+    )
+    def destroy(self, request: Request, token: str) -> Response:
+        devices.device_forget(user=_me(request), token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
