@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     # Our apps first: their templates and Vietnamese catalogues take priority over Django's.
     "accounts",
     "reports",
+    "open311",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -259,6 +260,10 @@ CELERY_BEAT_SCHEDULE = {
     "reports-escalate-overdue": {"task": "reports.escalate_overdue", "schedule": 300.0},
     "reports-close-unanswered": {"task": "reports.close_unanswered", "schedule": 3600.0},
     "reports-sweep-deliveries": {"task": "reports.sweep_deliveries", "schedule": 300.0},
+    "reports-purge-idempotency-keys": {
+        "task": "reports.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
 }
 # Reports left unrouted for longer than this are re-driven by the sweeper.
 ROUTING_SWEEP_AFTER = timedelta(minutes=2)

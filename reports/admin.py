@@ -20,10 +20,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.selectors import request_user
 from hues.errors import DomainError
 from reports import lifecycle, selectors, services
@@ -43,7 +44,10 @@ from reports.models import (
     Agency,
     Area,
     Category,
+    Delivery,
     Event,
+    Holiday,
+    Notification,
     Photo,
     Report,
     ReportStatus,
@@ -589,3 +593,135 @@ class ReportAdmin(admin.ModelAdmin):
         if report.hide_name:
             name = _("%(name)s (name hidden from the public)") % {"name": name}
         return name
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    """Public holidays stop the deadline clock: tell every process when they change."""
+
+    list_display = ["date", "weekday", "name", "name_en"]
+    date_hierarchy = "date"
+    search_fields = ["name", "name_en"]
+    ordering = ["-date"]
+
+    @admin.display(description=_("weekday"), ordering="date")
+    def weekday(self, holiday: Holiday) -> str:
+        return date_format(holiday.date, "l")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(selectors.holidays_changed)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(selectors.holidays_changed)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(selectors.holidays_changed)
+
+
+# Notifications: what users were told and how it reached them. Read-only, for administrators
+# (support questions such as "I was never told"); they are written only by reports.notifications.
+
+
+def _is_administrator(request: HttpRequest) -> bool:
+    user = request_user(request)
+    return bool(
+        user is not None
+        and user.is_active
+        and (user.is_superuser or user.role == Role.ADMINISTRATOR)
+    )
+
+
+class AdministratorsReadOnlyAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # big tables: no second COUNT(*) per page
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_administrator(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_administrator(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    fields = readonly_fields = ("channel", "state", "attempts", "sent_at", "last_error")
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_administrator(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(AdministratorsReadOnlyAdmin):
+    list_display = ["title", "user", "kind", "report", "sent", "read_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user", "report"]
+    search_fields = ["=user__phone", "=report__reference"]
+    search_help_text = _("A phone number in +84 form, or a report reference.")
+    fields = readonly_fields = (
+        "user",
+        "kind",
+        "title",
+        "body",
+        "report",
+        "event",
+        "data",
+        "created_at",
+        "read_at",
+    )
+    inlines = [DeliveryInline]
+
+    @admin.display(description=_("created at"), ordering="created_at")
+    def sent(self, notification: Notification) -> str:
+        return _short_time(notification.created_at)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(AdministratorsReadOnlyAdmin):
+    list_display = [
+        "notification",
+        "recipient",
+        "channel",
+        "state",
+        "attempts",
+        "sent_at",
+        "error",
+    ]
+    list_filter = ["channel", "state"]
+    list_select_related = ["notification__user"]
+    search_fields = ["=notification__user__phone", "=notification__report__reference"]
+    search_help_text = _("A phone number in +84 form, or a report reference.")
+    fields = readonly_fields = (
+        "notification",
+        "channel",
+        "state",
+        "attempts",
+        "sent_at",
+        "last_error",
+    )
+
+    @admin.display(description=_("user"))
+    def recipient(self, delivery: Delivery) -> str:
+        return str(delivery.notification.user)
+
+    @admin.display(description=_("last error"))
+    def error(self, delivery: Delivery) -> str:
+        return delivery.last_error[:120]

@@ -76,8 +76,10 @@ AGENCIES = [
 ]
 
 WARD_COMMITTEE = "ward"  # handled by the report area's ward committee
-URGENT_HOURS = 72
-NORMAL_HOURS = 240
+# Deadlines count working hours (7.5 a day, reports.deadlines): PRODUCT.md's "72 h" and
+# "10 days" are 3 and 10 working days.
+URGENT_HOURS = 23
+NORMAL_HOURS = 75
 
 CATEGORIES = [
     # code, vi, en, group, icon, handler, deadline hours

@@ -6,6 +6,7 @@ definition and every caller gets the same, constant number of queries.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,11 +14,28 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextChoices,
+    Value,
+    When,
+)
+from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from reports.deadlines import WorkCalendar, parse_working_hours
+from reports.geo import EARTH_RADIUS_METRES, circle_bounds
 from reports.models import (
+    OPEN_STATUSES,
     Agency,
     Area,
     Category,
@@ -29,6 +47,7 @@ from reports.models import (
     RoutingRule,
 )
 from reports.routing import AreaIndex, Rule
+from reports.text import search_words
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -131,6 +150,67 @@ def report_feed(*, user: User | None, mine: bool = False) -> QuerySet[Report]:
             return Report.objects.none()
         return _report_base().filter(reporter=user).order_by("-id")
     return reports_visible_to(None).order_by("-id")
+
+
+class FeedOrder(TextChoices):
+    NEWEST = "newest", _("Newest first")
+    MOST_SUPPORTED = "most_supported", _("Most supporters first")
+    NEAREST = "nearest", _("Nearest first")
+
+
+# Each order ends with the id, so it is total and a page can resume right after a row
+# (reports.api.pagination pages on these same fields).
+_FEED_ORDER_BY = {
+    FeedOrder.NEWEST: ("-id",),
+    FeedOrder.MOST_SUPPORTED: ("-supporters_count", "-id"),
+    FeedOrder.NEAREST: ("distance", "id"),
+}
+
+
+def report_feed_ordered(queryset: QuerySet[Report], *, order: FeedOrder) -> QuerySet[Report]:
+    """The feed in one of its orders; `nearest` needs the distance from `reports_near`."""
+    if order == FeedOrder.NEAREST and "distance" not in queryset.query.annotations:
+        raise ValueError("Ordering by distance needs reports_near() first.")
+    return queryset.order_by(*_FEED_ORDER_BY[order])
+
+
+def reports_in_box(
+    queryset: QuerySet[Report], *, min_lng: float, min_lat: float, max_lng: float, max_lat: float
+) -> QuerySet[Report]:
+    return queryset.filter(lat__gte=min_lat, lat__lte=max_lat, lng__gte=min_lng, lng__lte=max_lng)
+
+
+def reports_near(
+    queryset: QuerySet[Report], *, lat: float, lng: float, radius: float
+) -> QuerySet[Report]:
+    """Reports within `radius` metres (great-circle distance) of a point, annotated with
+    their `distance` in metres. A latitude/longitude box around the circle comes first, so
+    the database narrows the rows on its lat/lng index before it computes any distance."""
+    bounds = circle_bounds(lat=lat, lng=lng, radius=radius)
+    longitudes = Q()
+    for west, east in bounds.lng_ranges:
+        longitudes |= Q(lng__gte=west, lng__lte=east)
+    # Haversine: 2R·asin(√(sin²(Δφ/2) + cos φ1·cos φ2·sin²(Δλ/2))).
+    phi = math.radians(lat)
+    half_chord = Power(Sin((Radians(F("lat")) - Value(phi)) / 2), 2) + Value(math.cos(phi)) * Cos(
+        Radians(F("lat"))
+    ) * Power(Sin((Radians(F("lng")) - Value(math.radians(lng))) / 2), 2)
+    distance = Value(2 * EARTH_RADIUS_METRES) * ASin(Sqrt(half_chord))
+    return (
+        queryset.filter(longitudes, lat__gte=bounds.min_lat, lat__lte=bounds.max_lat)
+        .annotate(distance=ExpressionWrapper(distance, output_field=FloatField()))
+        .filter(LessThanOrEqual(F("distance"), radius))
+    )
+
+
+def reports_matching(queryset: QuerySet[Report], *, query: str) -> QuerySet[Report]:
+    """Reports whose reference, description and address hold every word of the query, with
+    or without diacritics, in any case. `search_text` is normalised already, so a plain
+    LIKE '%word%' suffices, and PostgreSQL answers it from the trigram index on search_text
+    (an ILIKE, as icontains makes, would not use that index)."""
+    for word in search_words(query):
+        queryset = queryset.filter(search_text__contains=word)
+    return queryset
 
 
 def report_detail(*, user: User | None, reference: str) -> Report | None:
@@ -239,3 +319,49 @@ def reports_unanswered(*, older_than: timedelta, limit: int = 1000) -> list[int]
         .order_by("resolved_at", "id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+# How far (metres) a report may be from a new one of the same category to count as a likely
+# duplicate: a flooded street or a burst water main covers more ground than a broken lamp.
+NEARBY_RADIUS_METRES: dict[str, int] = {
+    "drainage": 400,
+    "water_supply": 300,
+    "electricity": 300,
+    "road_damage": 250,
+    "trees_parks": 200,
+}
+NEARBY_DEFAULT_RADIUS_METRES = 150
+NEARBY_LIMIT = 10
+# Resolved (and closed) reports are still suggested for this long after their resolution.
+NEARBY_RESOLVED_WITHIN = timedelta(days=30)
+
+
+def nearby_radius(category_code: str) -> int:
+    return NEARBY_RADIUS_METRES.get(category_code, NEARBY_DEFAULT_RADIUS_METRES)
+
+
+def reports_nearby(
+    *, user: User | None, category: Category, lat: float, lng: float
+) -> QuerySet[Report]:
+    """Likely duplicates of a report about to be filed at (lat, lng): reports of the same
+    category within the category's radius that the user may see (public ones and their
+    own), open ones first, then those resolved lately, each group nearest first; at most
+    NEARBY_LIMIT, each annotated with its `distance` in metres. Rejected reports are no
+    duplicates."""
+    resolved_since = timezone.now() - NEARBY_RESOLVED_WITHIN
+    candidates = reports_visible_to(user).filter(
+        Q(status__in=OPEN_STATUSES)
+        | Q(
+            status__in=[ReportStatus.RESOLVED, ReportStatus.CLOSED],
+            resolved_at__gte=resolved_since,
+        ),
+        category=category,
+    )
+    near = reports_near(candidates, lat=lat, lng=lng, radius=nearby_radius(category.code))
+    return near.annotate(
+        closed=Case(
+            When(status__in=OPEN_STATUSES, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("closed", F("distance"), "id")[:NEARBY_LIMIT]

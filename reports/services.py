@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -13,7 +12,7 @@ import shapely
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,9 +20,10 @@ from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, shape
 from shapely.geometry.base import BaseGeometry
 
-from hues.errors import InvalidInput, NotPermitted
+from hues.errors import Conflict, InvalidInput, NotPermitted
 from hues.scheduling import enqueue_on_commit
 from reports.models import (
+    OPEN_STATUSES,
     Area,
     Category,
     Event,
@@ -32,11 +32,15 @@ from reports.models import (
     ReferenceCounter,
     Report,
     ReportStatus,
+    Supporter,
 )
 from reports.photos import PhotoLimits, ProcessedPhoto, process_photo
 from reports.selectors import routing_data_changed, routing_snapshot
+from reports.text import report_search_text, without_diacritics
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from accounts.models import User
 
 
@@ -124,12 +128,14 @@ def report_create(
     hide_name: bool = False,
     priority: str = Priority.NORMAL,
     min_photos: int = 1,
+    on_created: Callable[[Report], None] | None = None,
 ) -> Report:
     """File a report: only verified citizens, only inside the city, with 1 to 5 photos
     (PHOTO_MAX_PER_REPORT); `min_photos=0` is for Open311, whose requests carry no photo.
 
     Photos are cleaned before the transaction opens, so the transaction stays short; the
-    routing task is enqueued after commit.
+    routing task is enqueued after commit. `on_created` runs inside the report's transaction,
+    for what must commit or roll back with it (reports.idempotency ties its key there).
     """
     if not reporter.is_verified:
         raise PhoneNotVerified()
@@ -142,15 +148,20 @@ def report_create(
         raise OutsideServiceArea(field="location")
     processed = photos_process(photos, minimum=min_photos)
     now = timezone.now()
+    description, address = description.strip(), address.strip()
     with transaction.atomic():
+        reference = _next_reference(timezone.localtime(now).year)
         report = Report.objects.create(
-            reference=_next_reference(timezone.localtime(now).year),
+            reference=reference,
             reporter=reporter,
             category=category,
-            description=description.strip(),
+            description=description,
             lat=lat,
             lng=lng,
-            address=address.strip(),
+            address=address,
+            search_text=report_search_text(
+                reference=reference, description=description, address=address
+            ),
             area_id=snapshot.area_ids[area_code],
             priority=priority,
             is_public=is_public,
@@ -167,14 +178,10 @@ def report_create(
             to_status=report.status,
             created_at=now,
         )
+        if on_created is not None:
+            on_created(report)
         enqueue_on_commit("reports.route", report.pk)
     return report
-
-
-def _ascii(text: str) -> str:
-    """Vietnamese without diacritics: "Phường Phú Xuân" -> "Phuong Phu Xuan"."""
-    text = text.replace("Đ", "D").replace("đ", "d")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _polygonal(geometry: BaseGeometry) -> BaseGeometry | None:
@@ -237,7 +244,7 @@ def areas_import_geojson(path: Path) -> tuple[int, int]:
             {
                 "code": code,
                 "name": name,
-                "name_en": f"{_ascii(short)} {'Commune' if is_commune else 'Ward'}",
+                "name_en": f"{without_diacritics(short)} {'Commune' if is_commune else 'Ward'}",
                 "kind": Area.Kind.COMMUNE if is_commune else Area.Kind.WARD,
                 "population": props.get("population") or None,
                 "boundary": json.loads(shapely.to_geojson(polygon)),
@@ -303,3 +310,136 @@ def report_route_attempt(*, report_id: int) -> Report | None:
         return lifecycle.report_routing_gave_up(report_id=report_id, attempts=attempts)
     return lifecycle.report_route(report_id=report_id)
 
+
+# Citizen actions on a report that leave its status alone (transitions are in lifecycle).
+
+
+class NotReporter(NotPermitted):
+    code = "not_reporter"
+    message = _("Only the citizen who filed this report can do this.")
+
+
+class PhotosClosed(Conflict):
+    code = "photos_closed"
+    message = _("Photos can be added only until the report is sent to an agency.")
+
+
+class OwnReportSupport(NotPermitted):
+    code = "own_report"
+    message = _("This is your own report: other citizens can support it.")
+
+
+class SupportClosed(Conflict):
+    code = "support_closed"
+    message = _("Only open reports can be supported.")
+
+
+class AlreadySupported(Conflict):
+    code = "already_supported"
+    message = _("You already support this report.")
+
+
+class NotSupported(Conflict):
+    code = "not_supported"
+    message = _("You do not support this report.")
+
+
+def _check_photos_addable(report: Report, adding: int) -> None:
+    if report.status != ReportStatus.SUBMITTED:
+        raise PhotosClosed()
+    maximum = settings.PHOTO_MAX_PER_REPORT
+    present = report.photos.filter(kind=Photo.Kind.EVIDENCE).count()
+    if present + adding > maximum:
+        raise PhotoCountInvalid(
+            _("A report has at most %(max)d photos; this one has %(count)d already.")
+            % {"max": maximum, "count": present},
+            field="photos",
+        )
+
+
+def report_add_photos(*, report: Report, actor: User, photos: Sequence[Upload]) -> list[Photo]:
+    """The reporter adds evidence photos while the report is still `submitted` (no agency
+    has it yet), up to PHOTO_MAX_PER_REPORT in all. The status stays as it is.
+
+    Photos are cleaned before the transaction opens; the rules are checked again under the
+    report's row lock, which routing takes too.
+    """
+    if not (actor.is_active and actor.pk == report.reporter_id):
+        raise NotReporter()
+    _check_photos_addable(report, len(photos))
+    processed = photos_process(photos)
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        _check_photos_addable(locked, len(processed))
+        stored = photos_store(
+            report=locked, photos=processed, kind=Photo.Kind.EVIDENCE, uploaded_by=actor
+        )
+        Report.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+    return stored
+
+
+def _supporters_count(report: Report) -> int:
+    return Report.objects.values_list("supporters_count", flat=True).get(pk=report.pk)
+
+
+def report_support(*, report: Report, user: User) -> int:
+    """A verified user says "me too" about someone else's open report, once: the Supporter
+    row is unique per user and report, and the report's count moves (atomically, in the
+    database) in the same transaction. Returns the new count."""
+    if not user.is_verified:
+        raise PhoneNotVerified(_("Verify your phone number before supporting a report."))
+    if user.pk == report.reporter_id:
+        raise OwnReportSupport()
+    if report.status not in OPEN_STATUSES:
+        raise SupportClosed()
+    if Supporter.objects.filter(report=report, user=user).exists():
+        raise AlreadySupported()
+    try:
+        with transaction.atomic():
+            Supporter.objects.create(report=report, user=user)
+            Report.objects.filter(pk=report.pk).update(supporters_count=F("supporters_count") + 1)
+    except IntegrityError as error:
+        # The same user's other request, at the same moment, was first.
+        raise AlreadySupported() from error
+    return _supporters_count(report)
+
+
+def report_support_withdraw(*, report: Report, user: User) -> int:
+    """The user takes their "me too" back; the count drops once, whatever the retries.
+    Returns the new count."""
+    with transaction.atomic():
+        deleted, _by_model = Supporter.objects.filter(report=report, user=user).delete()
+        if not deleted:
+            raise NotSupported()
+        Report.objects.filter(pk=report.pk, supporters_count__gt=0).update(
+            supporters_count=F("supporters_count") - 1
+        )
+    return _supporters_count(report)
+
+
+# A rating this low suggests the problem is not fixed: the app offers to reopen the report.
+ASK_REOPEN_AT_MOST = 2
+
+
+@dataclass(frozen=True)
+class Rating:
+    report: Report
+    ask_reopen: bool
+    reopen_until: datetime | None  # None once the report can no longer be reopened
+
+
+def report_rating_submit(*, report: Report, actor: User, stars: int, comment: str = "") -> Rating:
+    """The citizen rates the result, which closes the report (lifecycle.report_rate). The
+    answer says until when the report may still be reopened, and a rating of
+    ASK_REOPEN_AT_MOST stars or fewer within that time asks whether to reopen it."""
+    from reports import lifecycle
+
+    rated = lifecycle.report_rate(report=report, actor=actor, stars=stars, comment=comment)
+    reopen_until = rated.resolved_at + lifecycle.REOPEN_WINDOW if rated.resolved_at else None
+    if reopen_until is not None and timezone.now() > reopen_until:
+        reopen_until = None
+    return Rating(
+        report=rated,
+        ask_reopen=stars <= ASK_REOPEN_AT_MOST and reopen_until is not None,
+        reopen_until=reopen_until,
+    )

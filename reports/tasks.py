@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from hues.scheduling import enqueue
-from reports import lifecycle, notifications, selectors, services
+from reports import idempotency, lifecycle, notifications, selectors, services
 
 
 @shared_task(bind=True, name="reports.route", max_retries=None)
@@ -56,9 +56,9 @@ def notify(event_id: int) -> None:
     max_retries=6,
 )
 def deliver(self: Task[[int], None], delivery_id: int) -> None:
-    notifications.delivery_send(
-        delivery_id=delivery_id, last_attempt=self.request.retries >= (self.max_retries or 0)
-    )
+    # Run eagerly (no broker), nothing could make a later attempt: the first one is final.
+    last_attempt = self.request.is_eager or self.request.retries >= (self.max_retries or 0)
+    notifications.delivery_send(delivery_id=delivery_id, last_attempt=last_attempt)
 
 
 @shared_task(name="reports.sweep_deliveries")
@@ -91,3 +91,9 @@ def close_unanswered() -> int:
             is not None
         )
     return closed
+
+
+@shared_task(name="reports.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Forget the Idempotency-Keys older than 24 hours (reports.idempotency.KEEP_FOR)."""
+    return idempotency.idempotency_keys_purge()

@@ -41,15 +41,28 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+# Data migrations whose rows a transactional test's flush removes: replayed in order.
+DATA_MIGRATIONS = [
+    ("accounts.migrations.0003_roles", "create_roles"),
+    ("accounts.migrations.0005_holiday_permissions", "grant"),
+    ("reports.migrations.0004_holidays_2026", "load_holidays"),
+]
+
+
 def _ensure_roles() -> None:
-    """The role groups come from a data migration; a transactional test's flush empties
-    them, so put them back as the migration made them."""
+    """The role groups, their permissions and the 2026 holidays come from data migrations;
+    a transactional test's flush empties them, so put them back as the migrations made
+    them."""
     from django.apps import apps
     from django.contrib.auth.models import Group
 
+    from reports.selectors import holidays_changed
+
     if Group.objects.filter(name=Role.CITIZEN).exists():
         return
-    importlib.import_module("accounts.migrations.0003_roles").create_roles(apps, None)
+    for module, function in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
+    holidays_changed()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from reports.models import Agency, Area, Category, Event, Photo, Priority, Report
+from reports.selectors import categories_active
 
 
 class CategoryOutput(serializers.ModelSerializer):
@@ -168,3 +169,77 @@ class AgencyOutput(serializers.ModelSerializer):
     class Meta:
         model = Agency
         fields = ["code", "name", "kind"]
+
+
+# Citizen actions on a report.
+
+
+class ReportPhotosInput(serializers.Serializer):
+    photos = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False, max_length=255),
+        allow_empty=True,
+        required=False,
+        default=list,
+        help_text=format_lazy(
+            _("1 or more photos (JPEG, PNG, WebP or HEIC), up to {max} on the report in all."),
+            max=settings.PHOTO_MAX_PER_REPORT,
+        ),
+    )
+
+
+class CommentInput(serializers.Serializer):
+    message = serializers.CharField(max_length=2000, help_text=_("A message to the agency."))
+
+
+class RatingInput(serializers.Serializer):
+    stars = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RatingOutput(serializers.Serializer):
+    reference = serializers.CharField(source="report.reference")
+    status = serializers.CharField(source="report.status")
+    stars = serializers.IntegerField(source="report.rating")
+    comment = serializers.CharField(source="report.rating_comment")
+    ask_reopen = serializers.BooleanField(
+        help_text=_("A low rating: offer the citizen to reopen the report.")
+    )
+    reopen_until = serializers.DateTimeField(
+        allow_null=True, help_text=_("Until when the report may be reopened; null once it may not.")
+    )
+
+
+class ReopenInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text=_("What is still wrong."))
+
+
+class SupportOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    supported = serializers.BooleanField(help_text=_("Whether the caller supports it now."))
+    supporters = serializers.IntegerField()
+
+
+class NearbyQuery(serializers.Serializer):
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lng = serializers.FloatField(min_value=-180, max_value=180)
+    category = serializers.CharField(max_length=40, help_text=_("A category code."))
+
+    def validate_category(self, value: str) -> Category:
+        category = categories_active().filter(code=value).first()
+        if category is None:
+            raise serializers.ValidationError(
+                _("Choose one of the categories offered."), code="unknown_category"
+            )
+        return category
+
+
+class NearbyReportOutput(ReportOutput):
+    distance = serializers.IntegerField(read_only=True, help_text=_("Metres from the point."))
+
+    class Meta(ReportOutput.Meta):
+        fields = [*ReportOutput.Meta.fields, "distance"]
+
+
+class NearbyOutput(serializers.Serializer):
+    radius = serializers.IntegerField(help_text=_("The search radius in metres."))
+    results = NearbyReportOutput(many=True)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import QuerySet
+from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,17 +22,31 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.permissions import IsVerified
 from accounts.selectors import request_user
-from reports import selectors, services
+from reports import idempotency, lifecycle, selectors, services
+from reports.api.etags import feed_etag, not_modified, report_etag
 from reports.api.filters import ReportFilter, StrictBooleanField
+from reports.api.pagination import KeysetPagination
 from reports.api.serializers import (
     AreaOutput,
     CategoryOutput,
+    CommentInput,
+    EventOutput,
+    NearbyOutput,
+    NearbyQuery,
+    RatingInput,
+    RatingOutput,
+    ReopenInput,
     ReportCreateInput,
     ReportDetailOutput,
     ReportOutput,
+    ReportPhotosInput,
+    SupportOutput,
 )
 from reports.models import Report
 from reports.services import PhoneNotVerified, Upload
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class FeedPagination(CursorPagination):
@@ -47,11 +63,32 @@ class FeedPagination(CursorPagination):
             raise ValidationError({self.cursor_query_param: [error.detail]}) from error
 
 
+class IdempotencyKeyReused(APIException):
+    """hues.errors has no domain error for 422, so the view maps this one."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = idempotency.IdempotencyMismatch.code
+    default_detail = idempotency.IdempotencyMismatch.message
+
+
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag of a response you hold: 304 Not Modified while it is still current.",
+)
+ERROR_RESPONSE = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+    "required": ["detail", "code"],
+}
+
+
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "reference"
     lookup_value_regex = r"[A-Z]{2,10}-\d{4}-\d{6,}"
     filterset_class = ReportFilter
-    pagination_class = FeedPagination
+    pagination_class = KeysetPagination
     serializer_class = ReportOutput
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser, FormParser]
@@ -88,14 +125,68 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return report
 
     @extend_schema(
-        parameters=[OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only my reports.")]
+        description=(
+            "The public feed (with mine=true, the caller's own reports), newest first unless "
+            "ordering says otherwise, a page at a time. The response carries a weak ETag: "
+            "send it back in If-None-Match to get 304 Not Modified while the page is unchanged."
+        ),
+        parameters=[IF_NONE_MATCH],
+        responses={200: ReportOutput(many=True), 304: None, 400: ERROR_RESPONSE},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        paginator = cast(KeysetPagination, self.paginator)
+        links = (paginator.get_next_link(), paginator.get_previous_link())
+        etag = feed_etag(request, page, links)
+        if not_modified(request, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response["ETag"] = etag
+        return response
 
     @extend_schema(
+        description=(
+            "A public report, or the caller's own. The response carries a weak ETag: send it "
+            "back in If-None-Match to get 304 Not Modified while the report is unchanged."
+        ),
+        parameters=[IF_NONE_MATCH],
+        responses={200: ReportDetailOutput, 304: None, 404: ERROR_RESPONSE},
+    )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        report = self.get_object()
+        etag = report_etag(request, report)
+        if not_modified(request, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(self.get_serializer(report).data, headers={"ETag": etag})
+
+    @extend_schema(
+        description=(
+            "File a report. With an Idempotency-Key header, retries of the same request "
+            "(same fields, same photo bytes) file it once: each answers 201 with that report "
+            "as it is now, marked Idempotent-Replayed: true after the first. While the first "
+            "request with the key is still at work, 409 idempotency_in_flight (try again); "
+            "the key with another body, 422 idempotency_mismatch. Keys are kept 24 hours."
+        ),
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description=(
+                    "A key of your choice for this report (e.g. a UUID), 1 to 255 visible "
+                    "ASCII characters; send the same key when you retry."
+                ),
+            )
+        ],
         request={"multipart/form-data": ReportCreateInput},
-        responses={201: ReportDetailOutput},
+        responses={
+            201: ReportDetailOutput,
+            400: ERROR_RESPONSE,
+            409: ERROR_RESPONSE,
+            413: ERROR_RESPONSE,
+            415: ERROR_RESPONSE,
+            422: ERROR_RESPONSE,
+        },
     )
     def create(self, request: Request) -> Response:
         if not IsVerified().has_permission(request, self):
@@ -107,17 +198,277 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         reporter = request_user(request)
         if reporter is None:
             raise NotAuthenticated()
-        report = services.report_create(
-            reporter=reporter,
-            category_code=fields.pop("category"),
-            photos=uploads,
-            **fields,
-        )
+        fields.update(reporter=reporter, category_code=fields.pop("category"), photos=uploads)
+        key = request.headers.get(idempotency.HEADER)
+        replayed = False
+        if key is None:
+            report = services.report_create(**fields)
+        else:
+            # The parsers are multipart and form only: the data is a QueryDict.
+            body_hash = idempotency.request_hash(cast(QueryDict, request.data).lists())
+            try:
+                report, replayed = idempotency.report_create_once(
+                    key=key, request_hash=body_hash, **fields
+                )
+            except idempotency.IdempotencyMismatch as error:
+                raise IdempotencyKeyReused() from error
         created = selectors.report_detail(user=reporter, reference=report.reference)
         body = ReportDetailOutput(created, context=self.get_serializer_context()).data
-        return Response(
-            body, status=status.HTTP_201_CREATED, headers={"Location": body["links"]["self"]}
+        headers = {"Location": body["links"]["self"]}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+    # Citizen actions on a report. A report the caller may not see (another citizen's private
+    # report) answers 404, as everywhere. The reporter-only actions answer 403 `not_reporter`
+    # on a public report the caller did not file: they may see it, just not act on it.
+
+    _NOT_AUTHENTICATED = OpenApiResponse(ERROR_RESPONSE, description="`not_authenticated`.")
+    _NOT_REPORTER = OpenApiResponse(
+        ERROR_RESPONSE, description="`not_reporter`: a public report the caller did not file."
+    )
+    _NOT_FOUND = OpenApiResponse(
+        ERROR_RESPONSE,
+        description="`not_found`: no such report, or another citizen's private one.",
+    )
+
+    def _caller(self, request: Request) -> User:
+        user = request_user(request)
+        if user is None:
+            raise NotAuthenticated()
+        return user
+
+    def _reported_by_caller(self, request: Request) -> Report:
+        """The report of a reporter-only action: 404 unless the caller may see it, 403
+        unless they filed it (checked before the input, so outsiders learn nothing)."""
+        report = self.get_object()
+        if report.reporter_id != self._caller(request).pk:
+            raise services.NotReporter()
+        return report
+
+    def _detail_body(self, request: Request, report: Report) -> dict[str, Any]:
+        fresh = selectors.report_detail(user=request_user(request), reference=report.reference)
+        return ReportDetailOutput(fresh, context=self.get_serializer_context()).data
+
+    @extend_schema(
+        summary="Add photos to my report",
+        description=(
+            "The reporter adds evidence photos while the report is `submitted` (before an "
+            "agency has it), up to 5 on the report in all. The status does not change."
+        ),
+        request={"multipart/form-data": ReportPhotosInput},
+        responses={
+            201: ReportDetailOutput,
+            400: OpenApiResponse(
+                ERROR_RESPONSE,
+                description="`invalid` (fields), `photo_count`, `invalid_photo`.",
+            ),
+            401: _NOT_AUTHENTICATED,
+            403: _NOT_REPORTER,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(
+                ERROR_RESPONSE, description="`photos_closed`: an agency has the report already."
+            ),
+            413: OpenApiResponse(ERROR_RESPONSE, description="`photo_too_large`."),
+            415: OpenApiResponse(ERROR_RESPONSE, description="`unsupported_photo_type`."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated],
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def photos(self, request: Request, reference: str) -> Response:
+        report = self._reported_by_caller(request)
+        data = ReportPhotosInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        uploads = [Upload(stream=file, size=file.size) for file in data.validated_data["photos"]]
+        services.report_add_photos(report=report, actor=self._caller(request), photos=uploads)
+        return Response(self._detail_body(request, report), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Write to the agency about my report",
+        description="The reporter's message joins the timeline; it answers an agency's question.",
+        request=CommentInput,
+        responses={
+            201: EventOutput,
+            400: OpenApiResponse(ERROR_RESPONSE, description="`invalid` (fields)."),
+            401: _NOT_AUTHENTICATED,
+            403: _NOT_REPORTER,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(
+                ERROR_RESPONSE,
+                description="`transition_not_allowed`: the report is closed or rejected.",
+            ),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated],
+        parser_classes=[JSONParser, FormParser, MultiPartParser],
+    )
+    def comments(self, request: Request, reference: str) -> Response:
+        report = self._reported_by_caller(request)
+        data = CommentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = lifecycle.report_comment(
+            report=report, actor=self._caller(request), message=data.validated_data["message"]
         )
+        return Response(EventOutput(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Rate the result of my report",
+        description=(
+            "1 to 5 stars and an optional comment; the report is closed. With 2 stars or fewer "
+            "the answer has `ask_reopen: true`: the app offers to reopen it until "
+            "`reopen_until`."
+        ),
+        request=RatingInput,
+        responses={
+            200: RatingOutput,
+            400: OpenApiResponse(ERROR_RESPONSE, description="`invalid` (fields)."),
+            401: _NOT_AUTHENTICATED,
+            403: _NOT_REPORTER,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(
+                ERROR_RESPONSE, description="`transition_not_allowed`: the report is not resolved."
+            ),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated],
+        parser_classes=[JSONParser, FormParser, MultiPartParser],
+    )
+    def rating(self, request: Request, reference: str) -> Response:
+        report = self._reported_by_caller(request)
+        data = RatingInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = services.report_rating_submit(
+            report=report, actor=self._caller(request), **data.validated_data
+        )
+        return Response(RatingOutput(rating).data)
+
+    @extend_schema(
+        summary="Reopen my report",
+        description=(
+            "The problem is not fixed: within 7 days of the resolution the reporter reopens "
+            "the report and the same agency works on it again."
+        ),
+        request=ReopenInput,
+        responses={
+            200: ReportDetailOutput,
+            400: OpenApiResponse(ERROR_RESPONSE, description="`invalid` (fields)."),
+            401: _NOT_AUTHENTICATED,
+            403: _NOT_REPORTER,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(
+                ERROR_RESPONSE,
+                description=(
+                    "`reopen_window_passed`: resolved more than 7 days ago; "
+                    "`transition_not_allowed`: the report is not resolved or closed."
+                ),
+            ),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated],
+        parser_classes=[JSONParser, FormParser, MultiPartParser],
+    )
+    def reopen(self, request: Request, reference: str) -> Response:
+        report = self._reported_by_caller(request)
+        data = ReopenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        lifecycle.report_reopen(
+            report=report, actor=self._caller(request), reason=data.validated_data["reason"]
+        )
+        return Response(self._detail_body(request, report))
+
+    @extend_schema(
+        summary="Support a report (me too)",
+        description=(
+            "Any verified user but the reporter, once, while the report is open; counted in "
+            "the report's `supporters`."
+        ),
+        request=None,
+        responses={
+            201: SupportOutput,
+            401: _NOT_AUTHENTICATED,
+            403: OpenApiResponse(
+                ERROR_RESPONSE,
+                description="`phone_not_verified`; `own_report`: the caller filed it.",
+            ),
+            404: _NOT_FOUND,
+            409: OpenApiResponse(
+                ERROR_RESPONSE,
+                description=(
+                    "`already_supported` (nothing changes); `support_closed`: the report is "
+                    "no longer open."
+                ),
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def support(self, request: Request, reference: str) -> Response:
+        report = self.get_object()
+        count = services.report_support(report=report, user=self._caller(request))
+        body = {"reference": report.reference, "supported": True, "supporters": count}
+        return Response(SupportOutput(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Withdraw my support",
+        request=None,
+        responses={
+            200: SupportOutput,
+            401: _NOT_AUTHENTICATED,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(
+                ERROR_RESPONSE, description="`not_supported`: the caller does not support it."
+            ),
+        },
+    )
+    @support.mapping.delete
+    def support_withdraw(self, request: Request, reference: str) -> Response:
+        report = self.get_object()
+        count = services.report_support_withdraw(report=report, user=self._caller(request))
+        body = {"reference": report.reference, "supported": False, "supporters": count}
+        return Response(SupportOutput(body).data)
+
+    @extend_schema(
+        summary="Likely duplicates near a point",
+        description=(
+            "Before filing: reports of the same category within the category's radius "
+            "(`radius`, metres) that the caller may see, open ones first, then those resolved "
+            "in the last 30 days, nearest first; at most 10."
+        ),
+        parameters=[NearbyQuery],
+        responses={
+            200: NearbyOutput,
+            400: OpenApiResponse(
+                ERROR_RESPONSE, description="`invalid` (fields; `unknown_category`)."
+            ),
+            401: _NOT_AUTHENTICATED,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        permission_classes=[IsAuthenticated],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def nearby(self, request: Request) -> Response:
+        query = NearbyQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        category = query.validated_data["category"]
+        results = selectors.reports_nearby(user=self._caller(request), **query.validated_data)
+        body = {"radius": selectors.nearby_radius(category.code), "results": results}
+        return Response(NearbyOutput(body, context=self.get_serializer_context()).data)
 
 
 class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -471,4 +471,5 @@ def test_the_due_date_is_shown_once_routed(api, make_report, citizen):
 
     body = api.get(_detail(report.reference)).json()
 
-    assert datetime.fromisoformat(body["due_at"]) == moment + timedelta(hours=240)
+    # 75 working hours from Sunday: from Monday 07:30, 10 working days.
+    assert datetime.fromisoformat(body["due_at"]) == datetime(2026, 3, 13, 17, 0, tzinfo=HUE)

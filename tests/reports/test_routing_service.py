@@ -116,21 +116,22 @@ def test_routing_sets_routed_at_and_the_deadline_from_the_categorys_hours(unrout
         report = _routed(unrouted(category="street_lighting"))
 
     assert report.routed_at == NOON
-    assert report.due_at == NOON + timedelta(hours=240)
+    # 75 working hours from Tuesday noon (counted from the 13:30 opening): 10 working days.
+    assert report.due_at == datetime(2026, 3, 24, 11, 30, tzinfo=HUE)
 
 
 def test_a_category_with_a_short_deadline_gets_its_own_hours(unrouted):
     with time_machine.travel(NOON, tick=False):
         report = _routed(unrouted(category="drainage"))
 
-    assert report.due_at == NOON + timedelta(hours=72)
+    assert report.due_at == datetime(2026, 3, 13, 14, 0, tzinfo=HUE)  # 23 working hours
 
 
 def test_an_urgent_report_gets_the_shorter_urgent_deadline(unrouted):
     with time_machine.travel(NOON, tick=False):
         report = _routed(unrouted(category="street_lighting", priority="urgent"))
 
-    assert report.due_at == NOON + timedelta(hours=72)
+    assert report.due_at == datetime(2026, 3, 13, 14, 0, tzinfo=HUE)  # 23 working hours
 
 
 def test_an_urgent_report_never_gets_longer_than_the_normal_deadline(unrouted):
@@ -140,7 +141,7 @@ def test_an_urgent_report_never_gets_longer_than_the_normal_deadline(unrouted):
     with time_machine.travel(NOON, tick=False):
         report = _routed(unrouted(category="street_lighting", priority="urgent"))
 
-    assert report.due_at == NOON + timedelta(hours=24)
+    assert report.due_at == datetime(2026, 3, 13, 15, 0, tzinfo=HUE)  # 24 working hours
 
 
 def test_routing_counts_the_attempt(unrouted):

@@ -123,10 +123,11 @@ def test_seeding_names_the_categories_in_vietnamese_and_english(seeded):
     assert not Category.objects.filter(name_en="").exists()
 
 
-def test_seeding_gives_urgent_prone_categories_72_hours_and_the_others_ten_days(seeded):
+def test_seeding_gives_urgent_prone_categories_3_working_days_and_the_others_10(seeded):
     deadlines = dict(Category.objects.values_list("code", "deadline_hours"))
 
-    assert deadlines == {code: 72 if code in SHORT_DEADLINE else 240 for code in HANDLERS}
+    # Working hours, 7.5 a day.
+    assert deadlines == {code: 23 if code in SHORT_DEADLINE else 75 for code in HANDLERS}
 
 
 def test_seeding_sends_urban_order_to_the_ward_committee_of_the_area(seeded):

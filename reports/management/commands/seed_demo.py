@@ -52,5 +52,11 @@ class Command(BaseCommand):
                     + ", ".join(f"{phone} {role}" for phone, _, role, _ in DEMO_USERS)
                 )
             )
+            # The Open311 interface builds on reports, not the other way: imported here only.
+            from open311.demo import seed_demo_api_key
+            from open311.services import DEMO_API_KEY
+
+            if seed_demo_api_key() is not None:
+                self.stdout.write(self.style.SUCCESS(f"Open311 demo API key: {DEMO_API_KEY}"))
         else:
             self.stdout.write("DEBUG is off: demo users are not created.")
