@@ -246,9 +246,9 @@ def agency_colleagues(agency_id: int | None) -> QuerySet[Any]:
 
     if agency_id is None:
         return User.objects.none()
-    return User.objects.filter(
-        agency_id=agency_id, is_active=True, role__in=AGENCY_ROLES
-    ).order_by("full_name")
+    return User.objects.filter(agency_id=agency_id, is_active=True, role__in=AGENCY_ROLES).order_by(
+        "full_name"
+    )
 
 
 def overdue_condition(now: datetime) -> Q:

@@ -397,7 +397,10 @@ def report_support(*, report: Report, user: User) -> int:
     try:
         with transaction.atomic():
             Supporter.objects.create(report=report, user=user)
-            Report.objects.filter(pk=report.pk).update(supporters_count=F("supporters_count") + 1)
+            # updated_at moves too, so apps syncing with updated_after see the new count.
+            Report.objects.filter(pk=report.pk).update(
+                supporters_count=F("supporters_count") + 1, updated_at=timezone.now()
+            )
     except IntegrityError as error:
         # The same user's other request, at the same moment, was first.
         raise AlreadySupported() from error
@@ -412,7 +415,7 @@ def report_support_withdraw(*, report: Report, user: User) -> int:
         if not deleted:
             raise NotSupported()
         Report.objects.filter(pk=report.pk, supporters_count__gt=0).update(
-            supporters_count=F("supporters_count") - 1
+            supporters_count=F("supporters_count") - 1, updated_at=timezone.now()
         )
     return _supporters_count(report)
 

@@ -922,3 +922,16 @@ def test_nearby_is_not_taken_for_a_report_reference(api_as, citizen):
 
     assert response.status_code == 200
     assert set(response.json()) == {"radius", "results"}
+
+
+def test_supporting_moves_updated_at_so_syncing_apps_see_the_new_count(
+    api_as, other_citizen, make_report, citizen
+):
+    report = make_report(citizen)
+    before = report.updated_at
+
+    api_as(other_citizen).post(f"/api/v1/reports/{report.reference}/support")
+
+    report.refresh_from_db()
+    assert report.supporters_count == 1
+    assert report.updated_at > before
