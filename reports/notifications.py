@@ -268,6 +268,8 @@ def _channels(notification: Notification, audience: str, reachable_by_push: set[
         settings.NOTIFICATION_SMS_ENABLED
         and audience == Audience.REPORTER
         and notification.kind in SMS_KINDS
+        # Service accounts (Open311 clients) have no phone number to text.
+        and user.phone.startswith("+")
     ):
         channels.append(Delivery.Channel.SMS)
     if settings.NOTIFICATION_EMAIL_ENABLED and user.email:

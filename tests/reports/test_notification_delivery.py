@@ -667,3 +667,23 @@ def test_the_fcm_backend_needs_its_key_file_at_start_up(settings):
 
     assert result.returncode != 0
     assert "FCM_CREDENTIALS_FILE" in result.stderr
+
+
+def test_a_service_account_without_a_phone_number_gets_no_sms(
+    make_report, in_progress_report, staff_a
+):
+    from reports import notifications
+    from tests.reports.helpers import resolve_with_photo
+
+    reporter = in_progress_report.reporter
+    reporter.phone = "open311:abc123"
+    reporter.save(update_fields=["phone"])
+    resolve_with_photo(report=in_progress_report, actor=staff_a, note="Xong")
+    event = in_progress_report.events.latest("id")
+
+    notifications.notify_event(event.pk)
+
+    channels = set(
+        Delivery.objects.filter(notification__user=reporter).values_list("channel", flat=True)
+    )
+    assert Delivery.Channel.SMS not in channels
