@@ -22,6 +22,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
@@ -39,6 +40,7 @@ from reports.admin_forms import (
     ResolveForm,
     TransferForm,
 )
+from reports.maps import location_svg
 from reports.models import (
     OPEN_STATUSES,
     Agency,
@@ -178,6 +180,15 @@ class EventInline(admin.TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
         return super().get_queryset(request).select_related("actor", "actor__agency")
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        viewer = request_user(request)
+        if viewer is not None and viewer.is_citywide:
+            return self.fields
+        return ["actor_role" if name == "actor_name" else name for name in self.fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*self.readonly_fields, "actor_role"]
+
     @admin.display(description=_("actor"))
     def actor_name(self, event: Event) -> str:
         if event.actor is None:
@@ -185,6 +196,13 @@ class EventInline(admin.TabularInline):
         if event.actor.agency is not None:
             return f"{event.actor.full_name} ({event.actor.agency.code})"
         return event.actor.full_name
+
+    @admin.display(description=_("actor"))
+    def actor_role(self, event: Event) -> str:
+        """For agency staff: colleagues by name, citizens without one."""
+        if event.actor is not None and event.actor.agency is None and not event.actor.is_staff:
+            return str(_("The citizen"))
+        return self.actor_name(event)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -313,8 +331,9 @@ class ReportAdmin(admin.ModelAdmin):
         "agency",
         "status",
         "priority",
+        "assignee",
         "deadline",
-        "received",
+        "age",
     ]
     list_filter = [
         QueueFilter,
@@ -543,6 +562,7 @@ class ReportAdmin(admin.ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         extra = dict(extra_context or {})
+        extra["workload"] = selectors.workload(self.get_queryset(request), timezone.now())
         if self.has_triage_permission(request):
             extra["triage_count"] = (
                 selectors.reports_for_staff(request_user(request))
@@ -585,14 +605,51 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("location"))
     def location(self, report: Report) -> str:
-        return f"{report.lat:.6f}, {report.lng:.6f}"
+        return format_html(
+            "<div>{}, {}</div>{}",
+            f"{report.lat:.6f}",
+            f"{report.lng:.6f}",
+            location_svg(selectors.area_boundary(report.area_id), report.lat, report.lng),
+        )
+
+    @admin.display(description=_("age"), ordering="created_at")
+    def age(self, report: Report) -> str:
+        return timesince(report.created_at, depth=1)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The reporter's identity stays with the operations centre: agency staff see that a
+        citizen reported, not who."""
+        fieldsets = super().get_fieldsets(request, obj)
+        viewer = request_user(request)
+        if viewer is not None and viewer.is_citywide:
+            return fieldsets
+        return [
+            (
+                title,
+                {
+                    **options,
+                    "fields": [
+                        "reporter_withheld" if name == "reporter_display" else name
+                        for name in options["fields"]
+                    ],
+                },
+            )
+            for title, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*self.readonly_fields, "reporter_withheld"]
 
     @admin.display(description=_("reporter"))
     def reporter_display(self, report: Report) -> str:
-        name = report.reporter.full_name
+        name = f"{report.reporter.full_name} · {report.reporter.phone}"
         if report.hide_name:
             name = _("%(name)s (name hidden from the public)") % {"name": name}
         return name
+
+    @admin.display(description=_("reporter"))
+    def reporter_withheld(self, report: Report) -> str:
+        return str(_("A citizen (the operations centre keeps their identity)"))
 
 
 @admin.register(Holiday)

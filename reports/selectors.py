@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     Case,
+    Count,
     ExpressionWrapper,
     F,
     FloatField,
@@ -226,7 +227,9 @@ def report_detail(*, user: User | None, reference: str) -> Report | None:
 def reports_for_staff(user: User | None) -> QuerySet[Report]:
     """Reports a member of the admin site may see: all for dispatchers and administrators,
     their own agency's for staff and managers, none for anyone else."""
-    base = Report.objects.select_related("category", "area", "agency", "assignee")
+    base = Report.objects.select_related(
+        "category", "area", "agency", "assignee", "reporter"
+    ).defer("area__boundary", "search_text")
     if user is None or not user.is_active or not user.is_staff:
         return base.none()
     if user.is_citywide:
@@ -365,3 +368,30 @@ def reports_nearby(
             output_field=IntegerField(),
         )
     ).order_by("closed", F("distance"), "id")[:NEARBY_LIMIT]
+
+
+@dataclass(frozen=True)
+class Workload:
+    open: int
+    overdue: int
+    unassigned: int
+    waiting: int
+
+
+def workload(reports: QuerySet[Report], now: datetime) -> Workload:
+    """What an agency (or the city) has on its desk, counted in one query."""
+    open_reports = Q(status__in=[ReportStatus.ROUTED, ReportStatus.IN_PROGRESS])
+    counts = reports.order_by().aggregate(
+        open=Count("id", filter=open_reports),
+        overdue=Count("id", filter=overdue_condition(now)),
+        unassigned=Count("id", filter=open_reports & Q(assignee__isnull=True)),
+        waiting=Count("id", filter=open_reports & Q(waiting_since__isnull=False)),
+    )
+    return Workload(**counts)
+
+
+def area_boundary(area_id: int | None) -> dict[str, Any] | None:
+    """One area's GeoJSON polygon (kept out of list queries: it is large)."""
+    if area_id is None:
+        return None
+    return Area.objects.filter(pk=area_id).values_list("boundary", flat=True).first()

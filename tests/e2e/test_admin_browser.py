@@ -87,3 +87,45 @@ def test_staff_log_in_and_resolve_a_report_with_a_photo(
     assert report.status == ReportStatus.RESOLVED
     assert report.photos.filter(kind="result").count() == 1
     assert "Đã thay bóng đèn mới" in page.content()
+
+    # The citizen's app shows the result: the note and the result photo.
+    detail = page.request.get(f"{live_server.url}/api/v1/reports/{reference}").json()
+    assert detail["status"] == "resolved"
+    assert [photo["kind"] for photo in detail["photos"]] == ["evidence", "result"]
+    assert detail["timeline"][-1]["message"] == "Đã thay bóng đèn mới, đèn sáng bình thường."
+    result_photo_url = detail["photos"][1]["url"]
+    assert page.request.get(result_photo_url).status == 200
+
+
+def _log_in(page, live_server, user) -> None:
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", user.phone)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+
+def test_a_dispatcher_routes_a_report_from_the_queue(
+    browser_page, live_server, dispatcher, citizen, file_report, phu_xuan_committee
+):
+    page = browser_page
+    reference = file_report(citizen, category="other", description="Cây đổ chắn lối đi").json()[
+        "reference"
+    ]
+    _log_in(page, live_server, dispatcher)
+
+    page.goto(f"{live_server.url}/admin/reports/report/")
+    page.click(".triage-queue")
+    page.wait_for_selector(f"text={reference}")
+    page.screenshot(path=ARTIFACTS / "admin-dispatcher-queue.png", full_page=True)
+    page.click(f"text={reference}")
+    page.screenshot(path=ARTIFACTS / "admin-report-page-dispatcher.png", full_page=True)
+    page.click(".report-action-dispatch")
+    page.select_option("#id_agency", str(phu_xuan_committee.pk))
+    page.fill("#id_message", "Thuộc UBND phường Phú Xuân")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".messagelist")
+
+    report = Report.objects.get(reference=reference)
+    assert report.status == ReportStatus.ROUTED
+    assert report.agency == phu_xuan_committee

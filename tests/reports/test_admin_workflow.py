@@ -208,3 +208,62 @@ def test_a_manager_sees_the_unassigned_open_reports(manager, routed_report, hepc
     response = admin_client(manager).get(CHANGELIST, {"queue": "unassigned"})
 
     assert assigned.reference not in listed(response)
+
+
+def change_url(report: Report) -> str:
+    return reverse("admin:reports_report_change", args=[report.pk])
+
+
+def test_agency_staff_do_not_see_who_reported(staff_a, manager, routed_report, citizen):
+    lifecycle.report_comment(report=routed_report, actor=citizen, message="Cột đèn số 12")
+
+    for user in (staff_a, manager):
+        page = admin_client(user).get(change_url(routed_report)).content.decode()
+        assert citizen.full_name not in page
+        assert citizen.phone not in page
+        assert "Cột đèn số 12" in page
+
+
+def test_dispatchers_and_administrators_see_who_reported(
+    dispatcher, administrator, routed_report, citizen
+):
+    for user in (dispatcher, administrator):
+        page = admin_client(user).get(change_url(routed_report)).content.decode()
+        assert citizen.full_name in page
+        assert citizen.phone in page
+
+
+def test_the_report_page_draws_the_ward_and_the_point(staff_a, routed_report):
+    page = admin_client(staff_a).get(change_url(routed_report)).content.decode()
+
+    svg = page[page.index('<svg class="report-map"') :]
+    svg = svg[: svg.index("</svg>")]
+    assert '<path d="M' in svg
+    assert "<circle" in svg
+
+
+def test_the_list_shows_assignee_and_age(manager, staff_a, routed_report):
+    lifecycle.report_assign(report=routed_report, actor=manager, assignee=staff_a)
+
+    page = admin_client(manager).get(CHANGELIST).content.decode()
+
+    assert 'class="field-assignee' in page
+    assert staff_a.full_name in page
+    assert 'class="field-age' in page
+
+
+def test_a_manager_sees_the_agencys_workload_at_a_glance(
+    manager, make_report, citizen, staff_a, phu_xuan_committee
+):
+    late, _fresh, assigned = (make_report(citizen) for _ in range(3))
+    late.due_at = late.created_at - timedelta(hours=1)
+    late.save(update_fields=["due_at"])
+    lifecycle.report_assign(report=assigned, actor=manager, assignee=staff_a)
+    make_report(citizen, category="urban_order")  # another agency's: not counted
+
+    page = admin_client(manager).get(CHANGELIST).content.decode()
+    box = page[page.index('id="workload"') :]
+    box = box[: box.index("</dl>")]
+
+    numbers = re.findall(r"<dd>(?:<a [^>]*>)?(\d+)", box)
+    assert numbers == ["3", "1", "2", "0"]  # open, overdue, unassigned, waiting
