@@ -58,8 +58,8 @@ def test_a_category_carries_its_group_icon_and_deadlines(api, reference_data):
         "name": "Thoát nước, ngập úng",
         "group": "infrastructure",
         "icon": "water",
-        "deadline_hours": 72,
-        "urgent_deadline_hours": 72,
+        "deadline_hours": 23,
+        "urgent_deadline_hours": 23,
     }
 
 
