@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,6 +30,7 @@ DOMAIN_STATUS = {
     errors.Conflict: status.HTTP_409_CONFLICT,
     errors.PayloadTooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     errors.UnsupportedMediaType: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    errors.Unprocessable: status.HTTP_422_UNPROCESSABLE_ENTITY,
     errors.TooManyRequests: status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
@@ -71,6 +78,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django refuses a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE while DRF parses it.
+        return Response(
+            {"detail": _("The request is too large."), "code": "request_too_large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return Response(
+            {"detail": _("The request has too many fields or files."), "code": "invalid"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -102,3 +120,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "code": codes if isinstance(codes, str) else "error",
         }
     return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: a URL no route matches answers in the API's error shape under /api/."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: the API's clients get the error shape even from a crash."""
+    if _is_api(request):
+        return JsonResponse(
+            {"detail": _("A server error occurred."), "code": "server_error"}, status=500
+        )
+    return defaults.server_error(request)

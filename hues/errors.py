@@ -56,6 +56,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unprocessable(DomainError):
+    """The input is well-formed but cannot be processed as sent (422)."""
+
+    code = "unprocessable"
+
+
 class PayloadTooLarge(DomainError):
     """A file or body is larger than allowed (413)."""
 

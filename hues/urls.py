@@ -19,6 +19,9 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("reports.api.urls")),
 ]
 
+handler404 = "hues.api_errors.page_not_found"
+handler500 = "hues.api_errors.server_error"
+
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("open311.urls")),

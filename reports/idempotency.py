@@ -33,7 +33,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hues.errors import Conflict, DomainError, InvalidInput
+from hues.errors import Conflict, InvalidInput, Unprocessable
 from reports import services
 from reports.models import IdempotencyKey, Report
 
@@ -64,7 +64,7 @@ class IdempotencyInFlight(Conflict):
     )
 
 
-class IdempotencyMismatch(DomainError):
+class IdempotencyMismatch(Unprocessable):
     """The key was used with a different body (422)."""
 
     code = "idempotency_mismatch"

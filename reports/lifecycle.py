@@ -694,4 +694,3 @@ def report_routing_gave_up(*, report_id: int, attempts: int) -> Report | None:
             data={"reason": "routing_failed", "attempts": attempts},
         )
     return report
-

@@ -77,13 +77,26 @@ class TokenRefreshInput(TokenRefreshSerializer):
             ) from error
 
 
+class TokenOutput(serializers.Serializer):
+    access = serializers.CharField(
+        help_text=_("A short-lived access token: send it as Authorization: Bearer <access>.")
+    )
+    refresh = serializers.CharField(
+        help_text=_("A refresh token; each refresh answers with a new one, and revokes the old.")
+    )
+
+
 class MeOutput(serializers.ModelSerializer):
+    # Not an EmailField: an account without an email answers "", which is no email address.
+    email = serializers.CharField(
+        read_only=True, help_text=_("The email address; empty when none was given.")
+    )
     is_verified = serializers.BooleanField(read_only=True)
     home_area: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
     agency: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -124,25 +137,6 @@ class DeviceOutput(serializers.ModelSerializer):
         model = Device
         fields = ["token", "platform", "created_at", "last_seen_at"]
         read_only_fields = fields
-
-
-class FieldErrorOutput(serializers.Serializer):
-    message = serializers.CharField()
-    code = serializers.CharField()
-
-
-class ErrorOutput(serializers.Serializer):
-    """The one error shape of the API (hues.api_errors), for the OpenAPI document."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField(help_text=_("Stable: clients switch on it."))
-    # DRF's metaclass takes declared fields out of the class, so this does not hide
-    # Serializer.fields; only the type checker sees a clash.
-    fields = serializers.DictField(  # type: ignore[assignment]
-        child=FieldErrorOutput(many=True),
-        required=False,
-        help_text=_("Invalid input: the errors of each field."),
-    )
 
 
 class DetailOutput(serializers.Serializer):

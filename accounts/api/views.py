@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
@@ -24,7 +24,6 @@ from accounts.api.serializers import (
     DetailOutput,
     DeviceInput,
     DeviceOutput,
-    ErrorOutput,
     LogoutInput,
     MeOutput,
     MeUpdateInput,
@@ -33,11 +32,13 @@ from accounts.api.serializers import (
     RegisterInput,
     RegisterOutput,
     TokenInput,
+    TokenOutput,
     TokenRefreshInput,
     VerifyInput,
 )
 from accounts.models import User
 from accounts.selectors import request_user
+from hues.api_schema import error_response
 from hues.errors import InvalidInput, TooManyRequests
 
 
@@ -95,8 +96,8 @@ class AuthViewSet(viewsets.GenericViewSet):
         request=PasswordResetInput,
         responses={
             202: DetailOutput,
-            400: OpenApiResponse(ErrorOutput, description="`invalid`: not a phone number."),
-            429: OpenApiResponse(ErrorOutput, description="`throttled`: too many requests."),
+            400: error_response("`invalid`: not a phone number."),
+            429: error_response("`throttled`: too many requests."),
         },
     )
     @action(detail=False, methods=["post"], url_path="password/reset", url_name="password-reset")
@@ -116,14 +117,11 @@ class AuthViewSet(viewsets.GenericViewSet):
         request=PasswordResetConfirmInput,
         responses={
             200: DetailOutput,
-            400: OpenApiResponse(
-                ErrorOutput,
-                description=(
-                    "`invalid` (fields), `invalid_password` (the password rules), "
-                    "`invalid_code` (wrong, expired or used code, or too many wrong codes)."
-                ),
+            400: error_response(
+                "`invalid` (fields), `invalid_password` (the password rules), "
+                "`invalid_code` (wrong, expired or used code, or too many wrong codes)."
             ),
-            429: OpenApiResponse(ErrorOutput, description="`throttled`: too many requests."),
+            429: error_response("`throttled`: too many requests."),
         },
     )
     @action(
@@ -156,6 +154,19 @@ class TokenView(TokenObtainPairView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
+    @extend_schema(
+        summary="Sign in",
+        responses={
+            200: TokenOutput,
+            401: error_response(
+                "`no_active_account`: a wrong phone or password, or an inactive account."
+            ),
+            429: error_response(
+                "`throttled`: too many requests; `login_locked`: too many failed logins "
+                "for this phone."
+            ),
+        },
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
             return super().post(request, *args, **kwargs)
@@ -166,6 +177,18 @@ class TokenView(TokenObtainPairView):
             raise
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Refresh the access token",
+        responses={
+            200: TokenOutput,
+            401: error_response(
+                "`token_not_valid`: the refresh token is malformed, expired or revoked; "
+                "`no_active_account`: its account is gone or inactive."
+            ),
+        },
+    )
+)
 class TokenRefresh(TokenRefreshView):
     serializer_class = TokenRefreshInput
     throttle_classes = [ScopedRateThrottle]
@@ -203,11 +226,7 @@ class MeViewSet(viewsets.GenericViewSet):
         request=None,
         responses={
             204: None,
-            401: OpenApiResponse(ErrorOutput, description="`not_authenticated`."),
-            403: OpenApiResponse(
-                ErrorOutput,
-                description="`account_managed_by_city`: staff accounts are closed by admins.",
-            ),
+            403: error_response("`account_managed_by_city`: staff accounts are closed by admins."),
         },
     )
     def destroy(self, request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
@@ -10,6 +11,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from reports import selectors
 from reports.models import Report, ReportStatus
@@ -113,6 +115,33 @@ class SearchField(forms.CharField):
             )
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, in UTC for the database: PostgreSQL refuses the offsets Python
+    accepts beyond ±16 hours, and a time near year 1 or 9999 may not exist in UTC."""
+
+    default_error_messages = {
+        "out_of_range": _("Enter a time between the years 1 and 9999, UTC offset at most 14 hours.")
+    }
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        offset = parsed.utcoffset()
+        if offset is not None and abs(offset.total_seconds()) > 14 * 3600:
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as error:
+            raise forms.ValidationError(
+                self.error_messages["out_of_range"], code="out_of_range"
+            ) from error
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class PointFilter(django_filters.Filter):
     field_class = PointField
 
@@ -156,17 +185,17 @@ class ReportFilter(django_filters.FilterSet):
     agency = django_filters.CharFilter(
         field_name="agency__code", max_length=40, help_text=_("The handling agency's code.")
     )
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcDateTimeFilter(
         field_name="created_at",
         lookup_expr="gte",
         help_text=_("Only reports filed at or after this time (ISO 8601)."),
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcDateTimeFilter(
         field_name="created_at",
         lookup_expr="lt",
         help_text=_("Only reports filed before this time (ISO 8601)."),
     )
-    updated_after = django_filters.IsoDateTimeFilter(
+    updated_after = UtcDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text=_(

@@ -8,11 +8,10 @@ from django import forms
 from django.db.models import QuerySet
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, ValidationError
-from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -22,6 +21,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.permissions import IsVerified
 from accounts.selectors import request_user
+from hues.api_schema import error_response
 from reports import idempotency, lifecycle, selectors, services
 from reports.api.etags import feed_etag, not_modified, report_etag
 from reports.api.filters import ReportFilter, StrictBooleanField
@@ -49,39 +49,12 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-class FeedPagination(CursorPagination):
-    page_size = 20
-    max_page_size = 100
-    page_size_query_param = "page_size"
-    ordering = "-id"
-
-    def decode_cursor(self, request: Request) -> Cursor | None:
-        # A cursor the client garbled is invalid input (400), not a missing page (404).
-        try:
-            return super().decode_cursor(request)
-        except NotFound as error:
-            raise ValidationError({self.cursor_query_param: [error.detail]}) from error
-
-
-class IdempotencyKeyReused(APIException):
-    """hues.errors has no domain error for 422, so the view maps this one."""
-
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_code = idempotency.IdempotencyMismatch.code
-    default_detail = idempotency.IdempotencyMismatch.message
-
-
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="The ETag of a response you hold: 304 Not Modified while it is still current.",
 )
-ERROR_RESPONSE = {
-    "type": "object",
-    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
-    "required": ["detail", "code"],
-}
 
 
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -131,7 +104,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             "send it back in If-None-Match to get 304 Not Modified while the page is unchanged."
         ),
         parameters=[IF_NONE_MATCH],
-        responses={200: ReportOutput(many=True), 304: None, 400: ERROR_RESPONSE},
+        responses={
+            200: ReportOutput(many=True),
+            304: None,
+            400: error_response("`invalid` (fields): a filter, the cursor or the ordering."),
+        },
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
@@ -150,7 +127,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             "back in If-None-Match to get 304 Not Modified while the report is unchanged."
         ),
         parameters=[IF_NONE_MATCH],
-        responses={200: ReportDetailOutput, 304: None, 404: ERROR_RESPONSE},
+        responses={
+            200: ReportDetailOutput,
+            304: None,
+            404: error_response("`not_found`: no such report, or another citizen's private one."),
+        },
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         report = self.get_object()
@@ -181,11 +162,17 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request={"multipart/form-data": ReportCreateInput},
         responses={
             201: ReportDetailOutput,
-            400: ERROR_RESPONSE,
-            409: ERROR_RESPONSE,
-            413: ERROR_RESPONSE,
-            415: ERROR_RESPONSE,
-            422: ERROR_RESPONSE,
+            400: error_response(
+                "`invalid` (fields), `unknown_category`, `outside_service_area`, "
+                "`photo_count`, `invalid_photo`, `idempotency_key_invalid`."
+            ),
+            403: error_response("`phone_not_verified`: the caller's phone is not verified."),
+            409: error_response("`idempotency_in_flight`: the first request is still at work."),
+            413: error_response("`request_too_large`, `photo_too_large`."),
+            415: error_response("`unsupported_photo_type`, `unsupported_media_type`."),
+            422: error_response(
+                "`idempotency_mismatch`: the Idempotency-Key was used with another body."
+            ),
         },
     )
     def create(self, request: Request) -> Response:
@@ -206,12 +193,9 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         else:
             # The parsers are multipart and form only: the data is a QueryDict.
             body_hash = idempotency.request_hash(cast(QueryDict, request.data).lists())
-            try:
-                report, replayed = idempotency.report_create_once(
-                    key=key, request_hash=body_hash, **fields
-                )
-            except idempotency.IdempotencyMismatch as error:
-                raise IdempotencyKeyReused() from error
+            report, replayed = idempotency.report_create_once(
+                key=key, request_hash=body_hash, **fields
+            )
         created = selectors.report_detail(user=reporter, reference=report.reference)
         body = ReportDetailOutput(created, context=self.get_serializer_context()).data
         headers = {"Location": body["links"]["self"]}
@@ -223,14 +207,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     # report) answers 404, as everywhere. The reporter-only actions answer 403 `not_reporter`
     # on a public report the caller did not file: they may see it, just not act on it.
 
-    _NOT_AUTHENTICATED = OpenApiResponse(ERROR_RESPONSE, description="`not_authenticated`.")
-    _NOT_REPORTER = OpenApiResponse(
-        ERROR_RESPONSE, description="`not_reporter`: a public report the caller did not file."
-    )
-    _NOT_FOUND = OpenApiResponse(
-        ERROR_RESPONSE,
-        description="`not_found`: no such report, or another citizen's private one.",
-    )
+    _NOT_REPORTER = error_response("`not_reporter`: a public report the caller did not file.")
+    _NOT_FOUND = error_response("`not_found`: no such report, or another citizen's private one.")
 
     def _caller(self, request: Request) -> User:
         user = request_user(request)
@@ -259,18 +237,12 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request={"multipart/form-data": ReportPhotosInput},
         responses={
             201: ReportDetailOutput,
-            400: OpenApiResponse(
-                ERROR_RESPONSE,
-                description="`invalid` (fields), `photo_count`, `invalid_photo`.",
-            ),
-            401: _NOT_AUTHENTICATED,
+            400: error_response("`invalid` (fields), `photo_count`, `invalid_photo`."),
             403: _NOT_REPORTER,
             404: _NOT_FOUND,
-            409: OpenApiResponse(
-                ERROR_RESPONSE, description="`photos_closed`: an agency has the report already."
-            ),
-            413: OpenApiResponse(ERROR_RESPONSE, description="`photo_too_large`."),
-            415: OpenApiResponse(ERROR_RESPONSE, description="`unsupported_photo_type`."),
+            409: error_response("`photos_closed`: an agency has the report already."),
+            413: error_response("`photo_too_large`."),
+            415: error_response("`unsupported_photo_type`."),
         },
     )
     @action(
@@ -293,14 +265,10 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request=CommentInput,
         responses={
             201: EventOutput,
-            400: OpenApiResponse(ERROR_RESPONSE, description="`invalid` (fields)."),
-            401: _NOT_AUTHENTICATED,
+            400: error_response("`invalid` (fields)."),
             403: _NOT_REPORTER,
             404: _NOT_FOUND,
-            409: OpenApiResponse(
-                ERROR_RESPONSE,
-                description="`transition_not_allowed`: the report is closed or rejected.",
-            ),
+            409: error_response("`transition_not_allowed`: the report is closed or rejected."),
         },
     )
     @action(
@@ -328,13 +296,10 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request=RatingInput,
         responses={
             200: RatingOutput,
-            400: OpenApiResponse(ERROR_RESPONSE, description="`invalid` (fields)."),
-            401: _NOT_AUTHENTICATED,
+            400: error_response("`invalid` (fields)."),
             403: _NOT_REPORTER,
             404: _NOT_FOUND,
-            409: OpenApiResponse(
-                ERROR_RESPONSE, description="`transition_not_allowed`: the report is not resolved."
-            ),
+            409: error_response("`transition_not_allowed`: the report is not resolved."),
         },
     )
     @action(
@@ -361,16 +326,12 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request=ReopenInput,
         responses={
             200: ReportDetailOutput,
-            400: OpenApiResponse(ERROR_RESPONSE, description="`invalid` (fields)."),
-            401: _NOT_AUTHENTICATED,
+            400: error_response("`invalid` (fields)."),
             403: _NOT_REPORTER,
             404: _NOT_FOUND,
-            409: OpenApiResponse(
-                ERROR_RESPONSE,
-                description=(
-                    "`reopen_window_passed`: resolved more than 7 days ago; "
-                    "`transition_not_allowed`: the report is not resolved or closed."
-                ),
+            409: error_response(
+                "`reopen_window_passed`: resolved more than 7 days ago; "
+                "`transition_not_allowed`: the report is not resolved or closed."
             ),
         },
     )
@@ -398,18 +359,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request=None,
         responses={
             201: SupportOutput,
-            401: _NOT_AUTHENTICATED,
-            403: OpenApiResponse(
-                ERROR_RESPONSE,
-                description="`phone_not_verified`; `own_report`: the caller filed it.",
-            ),
+            403: error_response("`phone_not_verified`; `own_report`: the caller filed it."),
             404: _NOT_FOUND,
-            409: OpenApiResponse(
-                ERROR_RESPONSE,
-                description=(
-                    "`already_supported` (nothing changes); `support_closed`: the report is "
-                    "no longer open."
-                ),
+            409: error_response(
+                "`already_supported` (nothing changes); `support_closed`: the report is "
+                "no longer open."
             ),
         },
     )
@@ -425,11 +379,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request=None,
         responses={
             200: SupportOutput,
-            401: _NOT_AUTHENTICATED,
             404: _NOT_FOUND,
-            409: OpenApiResponse(
-                ERROR_RESPONSE, description="`not_supported`: the caller does not support it."
-            ),
+            409: error_response("`not_supported`: the caller does not support it."),
         },
     )
     @support.mapping.delete
@@ -449,10 +400,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         parameters=[NearbyQuery],
         responses={
             200: NearbyOutput,
-            400: OpenApiResponse(
-                ERROR_RESPONSE, description="`invalid` (fields; `unknown_category`)."
-            ),
-            401: _NOT_AUTHENTICATED,
+            400: error_response("`invalid` (fields; `unknown_category`)."),
         },
     )
     @action(
