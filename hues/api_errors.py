@@ -35,7 +35,7 @@ DOMAIN_STATUS = {
 }
 
 
-def _domain_status(error: errors.DomainError) -> int:
+def domain_status(error: errors.DomainError) -> int:
     for cls, code in DOMAIN_STATUS.items():
         if isinstance(error, cls):
             return code
@@ -72,7 +72,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body: dict[str, Any] = {"detail": str(exc.message), "code": exc.code}
         if exc.field:
             body["fields"] = {exc.field: [{"message": str(exc.message), "code": exc.code}]}
-        return Response(body, status=_domain_status(exc))
+        return Response(body, status=domain_status(exc))
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -10,7 +10,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from hues.api_errors import _domain_status as domain_status
+from hues.api_errors import domain_status
 from hues.errors import DomainError
 
 

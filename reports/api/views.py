@@ -57,6 +57,16 @@ IF_NONE_MATCH = OpenApiParameter(
 )
 
 
+# The reporter's own actions on a report (comment, rate, reopen): a signed-in user, a
+# small body in JSON or as a form.
+REPORTER_POST: dict[str, Any] = {
+    "detail": True,
+    "methods": ["post"],
+    "permission_classes": [IsAuthenticated],
+    "parser_classes": [JSONParser, FormParser, MultiPartParser],
+}
+
+
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "reference"
     lookup_value_regex = r"[A-Z]{2,10}-\d{4}-\d{6,}"
@@ -271,12 +281,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             409: error_response("`transition_not_allowed`: the report is closed or rejected."),
         },
     )
-    @action(
-        detail=True,
-        methods=["post"],
-        permission_classes=[IsAuthenticated],
-        parser_classes=[JSONParser, FormParser, MultiPartParser],
-    )
+    @action(**REPORTER_POST)
     def comments(self, request: Request, reference: str) -> Response:
         report = self._reported_by_caller(request)
         data = CommentInput(data=request.data)
@@ -302,12 +307,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             409: error_response("`transition_not_allowed`: the report is not resolved."),
         },
     )
-    @action(
-        detail=True,
-        methods=["post"],
-        permission_classes=[IsAuthenticated],
-        parser_classes=[JSONParser, FormParser, MultiPartParser],
-    )
+    @action(**REPORTER_POST)
     def rating(self, request: Request, reference: str) -> Response:
         report = self._reported_by_caller(request)
         data = RatingInput(data=request.data)
@@ -335,12 +335,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             ),
         },
     )
-    @action(
-        detail=True,
-        methods=["post"],
-        permission_classes=[IsAuthenticated],
-        parser_classes=[JSONParser, FormParser, MultiPartParser],
-    )
+    @action(**REPORTER_POST)
     def reopen(self, request: Request, reference: str) -> Response:
         report = self._reported_by_caller(request)
         data = ReopenInput(data=request.data)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from typing import Any
+
+from django.test import Client
+from django.urls import reverse
 
 from reports import lifecycle, services
 from reports.models import Photo, Report
@@ -30,3 +34,33 @@ def resolve_with_photo(*, report: Report, actor: Any, note: str) -> Report:
     return lifecycle.report_resolve(
         report=report, actor=actor, note=note, store_photos=store_result_photo(actor)
     )
+
+
+def reload(report: Report) -> Report:
+    report.refresh_from_db()
+    return report
+
+
+# The admin, as a signed-in user sees it.
+
+CHANGELIST = "/admin/reports/report/"
+_LISTED = re.compile(r'class="field-reference"><a href="[^"]*">([^<]+)</a>')
+
+
+def admin_client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def listed(response: Any) -> set[str]:
+    """The references in the report change list's result rows."""
+    return set(_LISTED.findall(response.content.decode()))
+
+
+def change_url(report: Report) -> str:
+    return reverse("admin:reports_report_change", args=[report.pk])
+
+
+def act_url(report: Report, action: str) -> str:
+    return reverse("admin:reports_report_act", args=[report.pk, action])

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
-from django.urls import reverse
 
 from reports.models import Category, Event, Photo, Report, ReportStatus, RoutingRule
 from tests.images import image_bytes
+from tests.reports.helpers import CHANGELIST, act_url, admin_client, change_url, listed
 
 pytestmark = pytest.mark.django_db
 
@@ -37,29 +34,6 @@ def ward_report(other_citizen, file_report) -> Report:
 def triage_report(citizen, file_report) -> Report:
     response = file_report(citizen, category="other", description="Việc khác")
     return Report.objects.get(reference=response.json()["reference"])
-
-
-def admin_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def change_url(report: Report) -> str:
-    return reverse("admin:reports_report_change", args=[report.pk])
-
-
-def act_url(report: Report, action: str) -> str:
-    return reverse("admin:reports_report_act", args=[report.pk, action])
-
-
-CHANGELIST = "/admin/reports/report/"
-LISTED = re.compile(r'class="field-reference"><a href="[^"]*">([^<]+)</a>')
-
-
-def listed(response) -> set[str]:
-    """The references in the change list's result rows."""
-    return set(LISTED.findall(response.content.decode()))
 
 
 def test_staff_see_only_their_own_agencys_reports_in_the_list(staff_a, hepco_report, ward_report):

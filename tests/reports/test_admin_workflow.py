@@ -7,32 +7,15 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.test import Client
-from django.urls import reverse
 
 from accounts.models import Role
 from reports import lifecycle
 from reports.lifecycle import TransferReason
-from reports.models import Report, ReportStatus
+from reports.models import ReportStatus
 from tests.factories import UserFactory
+from tests.reports.helpers import CHANGELIST, act_url, admin_client, change_url, listed
 
 pytestmark = pytest.mark.django_db
-CHANGELIST = "/admin/reports/report/"
-LISTED = re.compile(r'class="field-reference"><a href="[^"]*">([^<]+)</a>')
-
-
-def listed(response) -> set[str]:
-    return set(LISTED.findall(response.content.decode()))
-
-
-def admin_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def act_url(report: Report, action: str) -> str:
-    return reverse("admin:reports_report_act", args=[report.pk, action])
 
 
 def test_the_dispatcher_queue_lists_only_reports_to_be_routed(
@@ -208,10 +191,6 @@ def test_a_manager_sees_the_unassigned_open_reports(manager, routed_report, hepc
     response = admin_client(manager).get(CHANGELIST, {"queue": "unassigned"})
 
     assert assigned.reference not in listed(response)
-
-
-def change_url(report: Report) -> str:
-    return reverse("admin:reports_report_change", args=[report.pk])
 
 
 def test_agency_staff_do_not_see_who_reported(staff_a, manager, routed_report, citizen):

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from reports import deadlines
 from reports.models import Holiday
 from reports.selectors import holidays_changed, work_calendar
+from tests.reports.helpers import admin_client
 
 pytestmark = pytest.mark.django_db
 
@@ -45,12 +45,6 @@ def _fresh_calendar() -> Iterator[None]:
     holidays_changed()
     yield
     holidays_changed()
-
-
-def admin_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def change_url(holiday: Holiday) -> str:

@@ -15,15 +15,11 @@ from hues.errors import InvalidInput, NotPermitted
 from reports import lifecycle
 from reports.lifecycle import RejectReason, TransitionNotAllowed
 from reports.models import Agency, Event, ReportStatus
+from tests.reports.helpers import reload as _reload
 from tests.reports.helpers import resolve_with_photo, store_result_photo
 
 S = ReportStatus
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
-
-
-def _reload(report):
-    report.refresh_from_db()
-    return report
 
 
 @pytest.fixture

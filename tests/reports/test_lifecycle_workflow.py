@@ -15,15 +15,11 @@ from reports import lifecycle
 from reports.lifecycle import ReopenWindowPassed, TransferReason, TransitionNotAllowed
 from reports.models import Agency, Event, ReportStatus
 from tests.factories import UserFactory
+from tests.reports.helpers import reload as _reload
 from tests.reports.helpers import resolve_with_photo
 
 S = ReportStatus
 pytestmark = pytest.mark.django_db
-
-
-def _reload(report):
-    report.refresh_from_db()
-    return report
 
 
 @pytest.fixture

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from accounts.models import User
 from reports.models import Delivery, Event, Notification, Report
 from reports.notifications import notify_event
+from tests.reports.helpers import admin_client
 
 pytestmark = pytest.mark.django_db
 NOTIFICATIONS = "/admin/reports/notification/"
 DELIVERIES = "/admin/reports/delivery/"
-
-
-def admin_client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
