@@ -9,6 +9,8 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-long-enough-for-hs256-signing")
 os.environ.setdefault("SECURE_COOKIES", "false")
+# The test client speaks plain HTTP; tests that check the redirect turn it on.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="hues-media-"))
 
 from hues.settings import *  # noqa: F403
