@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "accounts",
     "reports",
     "open311",
+    "alerts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -124,6 +125,18 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if False and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves several clients at once (runserver's threads): readers
+    # never block the writer (WAL), a writer waits for another instead of failing (timeout,
+    # seconds), and every transaction takes the write lock when it begins (IMMEDIATE), so
+    # none fails with "database is locked" when it upgrades from reading to writing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: process-local by default; Redis (redis://...) in production.
@@ -169,6 +182,17 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Photos are served only through signed URLs (reports.media): Django checks the signature,
+# then sends the file itself or hands it to the web server (x-accel-redirect: nginx serves
+# MEDIA_ACCEL_REDIRECT_PREFIX from MEDIA_ROOT as an internal location; x-sendfile).
+MEDIA_SERVE = os.environ.get("MEDIA_SERVE", "django")
+if MEDIA_SERVE not in ("django", "x-accel-redirect", "x-sendfile"):
+    raise ImproperlyConfigured(
+        f"MEDIA_SERVE={MEDIA_SERVE!r}: use django, x-accel-redirect or x-sendfile."
+    )
+MEDIA_ACCEL_REDIRECT_PREFIX = os.environ.get("MEDIA_ACCEL_REDIRECT_PREFIX", "/protected-media/")
+# Photo URLs of private reports (and in the admin) work for one to two of these periods.
+PHOTO_URL_MAX_AGE = env_int("PHOTO_URL_MAX_AGE", 3600)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -226,6 +250,16 @@ vars().update(
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Hue-S <no-reply@localhost>")
 # Deliveries never tried after this long (a lost message) are re-enqueued by the sweeper.
 DELIVERY_SWEEP_AFTER = timedelta(minutes=5)
+# Alerts: a citizen is told of an alert for their home area or for an area where they filed a
+# report in the last ALERT_RECENT_REPORT_DAYS days; sent ALERT_BATCH_SIZE citizens per task;
+# a sending with no progress for ALERT_SWEEP_AFTER is re-driven by the sweeper.
+ALERT_RECENT_REPORT_DAYS = env_int("ALERT_RECENT_REPORT_DAYS", 30)
+ALERT_BATCH_SIZE = env_int("ALERT_BATCH_SIZE", 500)
+ALERT_SWEEP_AFTER = timedelta(minutes=15)
+# Events not marked notified after this long lost their `reports.notify` task; the sweeper
+# enqueues them again, for events up to NOTIFY_SWEEP_WINDOW old.
+NOTIFY_SWEEP_AFTER = timedelta(minutes=2)
+NOTIFY_SWEEP_WINDOW = timedelta(days=1)
 
 # Demo data: users with a known password exist only while DEBUG is on.
 DEMO_USERS_ENABLED = DEBUG
@@ -260,6 +294,8 @@ CELERY_BEAT_SCHEDULE = {
     "reports-escalate-overdue": {"task": "reports.escalate_overdue", "schedule": 300.0},
     "reports-close-unanswered": {"task": "reports.close_unanswered", "schedule": 3600.0},
     "reports-sweep-deliveries": {"task": "reports.sweep_deliveries", "schedule": 300.0},
+    "reports-sweep-unnotified": {"task": "reports.sweep_unnotified", "schedule": 60.0},
+    "alerts-sweep-publishing": {"task": "alerts.sweep_publishing", "schedule": 300.0},
     "reports-purge-idempotency-keys": {
         "task": "reports.purge_idempotency_keys",
         "schedule": 3600.0,
@@ -271,6 +307,8 @@ ROUTING_SWEEP_AFTER = timedelta(minutes=2)
 # retries wait ROUTING_RETRY_BASE_SECONDS * 2**n (at most 10 minutes).
 ROUTING_MAX_ATTEMPTS = env_int("ROUTING_MAX_ATTEMPTS", 6)
 ROUTING_RETRY_BASE_SECONDS = 5
+# The public statistics (GET /api/v1/stats) are served from the cache for this long.
+STATS_CACHE_SECONDS = env_int("STATS_CACHE_SECONDS", 300)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -9,4 +9,8 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the Celery tasks in every process, so services can enqueue them by name.
-        from . import tasks  # noqa: F401
+        # The SQLite median aggregate of the statistics, on every new connection.
+        from . import (
+            stats,  # noqa: F401
+            tasks,  # noqa: F401
+        )

@@ -1,6 +1,8 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from reports.api.notifications import NotificationViewSet
+from reports.api.stats import StatsView
 from reports.api.views import AreaViewSet, CategoryViewSet, ReportViewSet
 
 router = SimpleRouter(trailing_slash=False)
@@ -9,4 +11,4 @@ router.register("categories", CategoryViewSet, basename="category")
 router.register("areas", AreaViewSet, basename="area")
 router.register("notifications", NotificationViewSet, basename="notification")
 
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("stats", StatsView.as_view(), name="stats")]
