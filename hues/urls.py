@@ -17,6 +17,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("health", health, name="health"),
     path("", include("accounts.api.urls")),
     path("", include("reports.api.urls")),
+    path("", include("alerts.api.urls")),
 ]
 
 handler404 = "hues.api_errors.page_not_found"
