@@ -1,11 +1,11 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from hues.views import health
+from reports.media import photo_file
 
 admin.site.site_header = _("Hue-S administration")
 admin.site.site_title = _("Hue-S")
@@ -33,5 +33,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Photos: only through their signed URLs, checked by Django (reports.media), in every mode.
+if settings.MEDIA_URL.startswith("/"):
+    urlpatterns.append(
+        path(f"{settings.MEDIA_URL.lstrip('/')}<path:name>", photo_file, name="photo-file")
+    )

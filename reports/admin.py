@@ -41,6 +41,7 @@ from reports.admin_forms import (
     TransferForm,
 )
 from reports.maps import location_svg
+from reports.media import photo_url
 from reports.models import (
     OPEN_STATUSES,
     Agency,
@@ -155,8 +156,8 @@ class PhotoInline(admin.TabularInline):
     def preview(self, photo: Photo) -> str:
         return format_html(
             '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:120px"></a>',
-            photo.image.url,
-            photo.thumbnail.url,
+            photo_url(str(photo.image.name), expiring=True),
+            photo_url(str(photo.thumbnail.name), expiring=True),
         )
 
 
