@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.core.validators import URLValidator
-from django.db.models import FileField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from open311.selectors import CLOSED, MAX_REQUESTS, OPEN, open311_status
-from reports.models import Category, Photo, Report
+from reports.media import photo_url
+from reports.models import Category, Report
 
 # GeoReport v2: with no dates, the last 90 days; a range may not span more than 90 days.
 MAX_RANGE = timedelta(days=90)
@@ -174,7 +174,7 @@ class ServiceRequestOutput(serializers.Serializer):
         name = getattr(report, "first_photo", None)
         if not name:
             return getattr(report, "submitted_media_url", None) or None
-        url = cast(FileField, Photo._meta.get_field("image")).storage.url(name)
+        url = photo_url(name, expiring=False)  # Open311 lists public reports only
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
 

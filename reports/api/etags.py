@@ -17,6 +17,7 @@ from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from rest_framework.request import Request
 
+from reports.media import url_epoch
 from reports.models import Report
 
 
@@ -29,7 +30,12 @@ def _weak_etag(request: Request, parts: Iterable[str]) -> str:
 
 def _report_version(report: Report) -> str:
     photos = ",".join(str(photo.pk) for photo in report.photos.all())
-    return f"{report.reference}|{report.updated_at.isoformat()}|{report.supporters_count}|{photos}"
+    # A private report's photo URLs expire: a new period of them is a new version.
+    urls = "" if report.is_public else str(url_epoch())
+    return (
+        f"{report.reference}|{report.updated_at.isoformat()}|{report.supporters_count}|{photos}"
+        f"|{urls}"
+    )
 
 
 def feed_etag(request: Request, reports: Iterable[Report], links: Iterable[str | None]) -> str:

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from reports.media import photo_url
 from reports.models import Agency, Area, Category, Event, Photo, Priority, Report
 from reports.selectors import categories_active
 
@@ -51,16 +52,17 @@ class PhotoOutput(serializers.ModelSerializer):
         model = Photo
         fields = ["url", "thumbnail_url", "width", "height", "kind"]
 
-    def _absolute(self, file: Any) -> str:
+    def _absolute(self, photo: Photo, file: Any) -> str:
+        """A signed URL; a private report's expire (reports.media)."""
         request = self.context.get("request")
-        url = file.url
+        url = photo_url(file.name, expiring=not photo.report.is_public)
         return request.build_absolute_uri(url) if request is not None else url
 
     def get_url(self, photo: Photo) -> str:
-        return self._absolute(photo.image)
+        return self._absolute(photo, photo.image)
 
     def get_thumbnail_url(self, photo: Photo) -> str:
-        return self._absolute(photo.thumbnail)
+        return self._absolute(photo, photo.thumbnail)
 
 
 class EventOutput(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from reports import lifecycle
 from reports.lifecycle import RejectReason
+from reports.media import photo_url
 from reports.models import Report, ReportStatus
 from tests.open311.conftest import get, resolve, xml
 
@@ -90,7 +91,8 @@ def test_media_url_is_the_first_photos_absolute_url(client: Client, report: Repo
 
     photo = report.photos.order_by("id").first()
     assert photo is not None
-    assert request["media_url"] == f"http://testserver{photo.image.url}"
+    assert request["media_url"] == f"http://testserver{photo_url(photo.image.name, expiring=False)}"
+    assert client.get(request["media_url"]).status_code == 200
 
 
 def test_a_private_report_is_never_listed(

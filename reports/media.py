@@ -1,0 +1,94 @@
+"""Photo files: signed URLs, and the answer that serves one.
+
+The web server never serves MEDIA_ROOT by itself. A photo's URL carries a signature of its
+file name, made with SECRET_KEY, so it can only come from an answer that showed the photo to
+someone allowed to see it (the API, Open311 and the admin take their reports from
+reports.selectors). A public report's photos get URLs that never expire, so apps and
+Open311 clients can keep them; a private report's photos (and every photo in the admin) get
+URLs that expire after one to two PHOTO_URL_MAX_AGE periods, so a leaked link dies soon.
+Stored names are random (reports.models.photo_upload_to): nothing can be guessed either.
+
+With MEDIA_SERVE set, Django only checks the signature and hands the sending of the file to
+the web server (X-Accel-Redirect for nginx, X-Sendfile for Apache or lighttpd).
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.signing import Signer
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.http import urlencode
+from django.views.decorators.http import require_safe
+
+SALT = "reports.media.photo"
+# The names photo_upload_to and thumbnail_upload_to give: nothing else is ever served.
+STORED_NAME = re.compile(r"(?:photos|thumbnails)/\d{4}/\d{2}/[0-9a-f]{32}\.jpg")
+SERVE_MODES = ("django", "x-accel-redirect", "x-sendfile")
+
+
+def _signature(name: str, expires: int | None) -> str:
+    return Signer(salt=SALT).signature(f"{name}|{expires or ''}")
+
+
+def url_epoch(now: float | None = None) -> int:
+    """The current period of expiring URLs: every URL made in one period is the same, and
+    an answer's ETag changes with the period (reports.api.etags)."""
+    moment = time.time() if now is None else now
+    return int(moment // settings.PHOTO_URL_MAX_AGE)
+
+
+def photo_url(name: str, *, expiring: bool) -> str:
+    """The signed URL (path and query) of a stored photo file."""
+    expires = (url_epoch() + 2) * settings.PHOTO_URL_MAX_AGE if expiring else None
+    query: dict[str, str | int] = {"e": expires} if expires is not None else {}
+    query["s"] = _signature(name, expires)
+    return f"{settings.MEDIA_URL}{name}?{urlencode(query)}"
+
+
+def _valid(name: str, request: HttpRequest) -> bool:
+    raw_expires = request.GET.get("e")
+    expires: int | None = None
+    if raw_expires is not None:
+        if not raw_expires.isdigit():
+            return False
+        expires = int(raw_expires)
+        if expires <= time.time():
+            return False
+    signature = request.GET.get("s", "")
+    return hmac.compare_digest(signature.encode(), _signature(name, expires).encode())
+
+
+@require_safe
+def photo_file(request: HttpRequest, name: str) -> HttpResponseBase:
+    """The photo file, if the URL's signature is right and unexpired; 404 otherwise, never
+    saying which (a wrong signature and a missing file look the same)."""
+    if not STORED_NAME.fullmatch(name) or not _valid(name, request):
+        raise Http404
+    path = Path(settings.MEDIA_ROOT, name)
+    expiring = "e" in request.GET
+    mode = settings.MEDIA_SERVE
+    response: HttpResponseBase
+    if mode == "x-accel-redirect":
+        response = HttpResponse(content_type="image/jpeg")
+        response["X-Accel-Redirect"] = f"{settings.MEDIA_ACCEL_REDIRECT_PREFIX}{name}"
+    elif mode == "x-sendfile":
+        response = HttpResponse(content_type="image/jpeg")
+        response["X-Sendfile"] = str(path.resolve())
+    else:
+        try:
+            handle = path.open("rb")
+        except OSError as error:
+            raise Http404 from error
+        response = FileResponse(handle, content_type="image/jpeg")
+    # Private photos stay out of shared caches; public ones never change (new photo, new name).
+    response["Cache-Control"] = (
+        f"private, max-age={settings.PHOTO_URL_MAX_AGE}"
+        if expiring
+        else "public, max-age=31536000, immutable"
+    )
+    return response
