@@ -6,6 +6,8 @@ Every error is ``{"detail": <message>, "code": <stable code>}``; validation erro
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import (
@@ -14,6 +16,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -22,6 +25,21 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from hues import errors
+
+logger = logging.getLogger(__name__)
+
+# The database is away (restarting, failing over, out of connections): the request may be
+# retried as it is, so the answer is 503 with Retry-After, never a 500.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+def _database_unavailable_body() -> dict[str, str]:
+    return {
+        "detail": _("The service is briefly unavailable. Try again in a few seconds."),
+        "code": "service_unavailable",
+    }
+
 
 DOMAIN_STATUS = {
     errors.InvalidInput: status.HTTP_400_BAD_REQUEST,
@@ -74,6 +92,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             body["fields"] = {exc.field: [{"message": str(exc.message), "code": exc.code}]}
         return Response(body, status=domain_status(exc))
 
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.error("Database unavailable: %s", exc)
+        return Response(
+            _database_unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -134,7 +159,20 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: the API's clients get the error shape even from a crash."""
+    """handler500: the API's clients get the error shape even from a crash. A database
+    that is away (the error raised outside a DRF view: a middleware, the session) is a
+    503 with Retry-After, for the API and the admin alike."""
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        if _is_api(request):
+            response: HttpResponse = JsonResponse(_database_unavailable_body(), status=503)
+        else:
+            response = HttpResponse(
+                _database_unavailable_body()["detail"],
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if _is_api(request):
         return JsonResponse(
             {"detail": _("A server error occurred."), "code": "server_error"}, status=500

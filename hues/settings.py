@@ -125,6 +125,18 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves several clients at once (runserver's threads): readers
+    # never block the writer (WAL), a writer waits for another instead of failing (timeout,
+    # seconds), and every transaction takes the write lock when it begins (IMMEDIATE), so
+    # none fails with "database is locked" when it upgrades from reading to writing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 if False and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves several clients at once (runserver's threads): readers
     # never block the writer (WAL), a writer waits for another instead of failing (timeout,
@@ -141,6 +153,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: process-local by default; Redis (redis://...) in production.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://hues")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Redis down or paused: a cache miss after a one-second timeout, never a hung request
+    # or a 500 (hues/cache.py says what that costs).
+    CACHES["default"]["BACKEND"] = "hues.cache.ResilientRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 1, "socket_timeout": 1}
+    )
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -250,6 +269,10 @@ vars().update(
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Hue-S <no-reply@localhost>")
 # Deliveries never tried after this long (a lost message) are re-enqueued by the sweeper.
 DELIVERY_SWEEP_AFTER = timedelta(minutes=5)
+# Events not marked notified after this long lost their `reports.notify` task; the sweeper
+# enqueues them again, for events up to NOTIFY_SWEEP_WINDOW old.
+NOTIFY_SWEEP_AFTER = timedelta(minutes=2)
+NOTIFY_SWEEP_WINDOW = timedelta(days=1)
 # Alerts: a citizen is told of an alert for their home area or for an area where they filed a
 # report in the last ALERT_RECENT_REPORT_DAYS days; sent ALERT_BATCH_SIZE citizens per task;
 # a sending with no progress for ALERT_SWEEP_AFTER is re-driven by the sweeper.
@@ -294,6 +317,7 @@ CELERY_BEAT_SCHEDULE = {
     "reports-escalate-overdue": {"task": "reports.escalate_overdue", "schedule": 300.0},
     "reports-close-unanswered": {"task": "reports.close_unanswered", "schedule": 3600.0},
     "reports-sweep-deliveries": {"task": "reports.sweep_deliveries", "schedule": 300.0},
+    "reports-sweep-unnotified": {"task": "reports.sweep_unnotified", "schedule": 60.0},
     "reports-sweep-unnotified": {"task": "reports.sweep_unnotified", "schedule": 60.0},
     "alerts-sweep-publishing": {"task": "alerts.sweep_publishing", "schedule": 300.0},
     "reports-purge-idempotency-keys": {

@@ -563,12 +563,23 @@ class Event(models.Model):
     is_public = models.BooleanField(_("visible to the citizen"), default=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
+    # Set by `reports.notify` once everyone concerned has been told; an event still without
+    # it after NOTIFY_SWEEP_AFTER lost its task (a broker outage, a dead worker) and the
+    # sweeper (`reports.sweep_unnotified`) enqueues it again.
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("timeline")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["report", "created_at"])]
+        indexes = [
+            models.Index(fields=["report", "created_at"]),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(notified_at__isnull=True),
+                name="event_not_notified",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({timezone.localtime(self.created_at):%d/%m/%Y %H:%M})"

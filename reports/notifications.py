@@ -282,7 +282,10 @@ def notify_event(event_id: int) -> list[Notification]:
     delivery per channel that reaches them, sent by `reports.deliver` after the commit.
 
     Idempotent: users already told about this event are not told again, so a re-run (a
-    retried or duplicated task) creates nothing. Returns the notifications it created.
+    retried, duplicated or swept task) creates nothing. Runs of one event are serialised on
+    its row; the event is marked `notified_at` in the same transaction as its notifications,
+    so the sweeper re-drives exactly the events whose task was lost. Returns the
+    notifications it created.
     """
     event = _event(event_id)
     if event is None:
@@ -290,6 +293,9 @@ def notify_event(event_id: int) -> list[Notification]:
     agency = _event_agency(event)
     recipients = _recipients(event, agency)
     if not recipients:
+        Event.objects.filter(pk=event.pk, notified_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
         return []
     try:
         return _notify(event, agency, recipients)
@@ -302,8 +308,14 @@ def _notify(
     event: Event, agency: Agency | None, recipients: dict[int, tuple[User, str]]
 ) -> list[Notification]:
     with transaction.atomic():
+        # A concurrent run of the same event (a swept copy of a task still queued) waits
+        # here for this one's commit, then finds everyone told.
+        list(Event.objects.select_for_update().filter(pk=event.pk).values_list("pk", flat=True))
         told = set(Notification.objects.filter(event=event).values_list("user_id", flat=True))
         audiences = {pk: audience for pk, (_user, audience) in recipients.items() if pk not in told}
+        Event.objects.filter(pk=event.pk, notified_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
         if not audiences:
             return []
         created = Notification.objects.bulk_create(
@@ -477,6 +489,26 @@ def deliveries_resend_lost() -> int:
     )
     for delivery_id in ids:
         enqueue("reports.deliver", delivery_id)
+    return len(ids)
+
+
+def events_renotify_lost() -> int:
+    """Re-enqueue `reports.notify` for events that were never marked notified (the task
+    was lost: the broker was down at commit time, a worker died). Only events of the last
+    NOTIFY_SWEEP_WINDOW: one that keeps failing is given up after that, never looped on
+    forever. Returns how many."""
+    now = timezone.now()
+    ids = list(
+        Event.objects.filter(
+            notified_at__isnull=True,
+            created_at__lt=now - settings.NOTIFY_SWEEP_AFTER,
+            created_at__gte=now - settings.NOTIFY_SWEEP_WINDOW,
+        )
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)[:1000]
+    )
+    for event_id in ids:
+        enqueue("reports.notify", event_id)
     return len(ids)
 
 

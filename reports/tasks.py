@@ -45,6 +45,12 @@ def notify(event_id: int) -> None:
     notifications.notify_event(event_id)
 
 
+@shared_task(name="reports.sweep_unnotified")
+def sweep_unnotified() -> int:
+    """Re-enqueue notification for events whose `reports.notify` task was lost."""
+    return notifications.events_renotify_lost()
+
+
 @shared_task(
     bind=True,
     name="reports.deliver",

@@ -1,0 +1,58 @@
+"""The Redis cache carries on through a Redis outage: reads miss, writes are dropped, and
+nothing raises into the request (hues/cache.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache.backends.redis import RedisCache
+
+from hues.cache import ResilientRedisCache
+from tests.fault.harness import free_port
+
+
+@pytest.fixture
+def cache_without_redis() -> ResilientRedisCache:
+    """The cache pointed at a loopback port where nothing listens (Redis is down)."""
+    return ResilientRedisCache(
+        f"redis://127.0.0.1:{free_port()}/0",
+        {"OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}},
+    )
+
+
+def test_reads_miss_and_writes_are_dropped_while_redis_is_down(cache_without_redis):
+    cache = cache_without_redis
+
+    cache.set("throttle", [1, 2, 3])
+    assert cache.get("throttle") is None
+    assert cache.get("version", "fallback") == "fallback"
+    assert cache.add("version", "v1") is False
+    assert cache.get_many(["a", "b"]) == {}
+    assert cache.has_key("a") is False
+    assert cache.delete("a") is False
+    cache.set_many({"a": 1})
+    cache.delete_many(["a"])
+    assert cache.touch("a") is False
+
+
+def test_the_plain_redis_cache_would_raise():
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    plain = RedisCache(f"redis://127.0.0.1:{free_port()}/0", {})
+    with pytest.raises(RedisConnectionError):
+        plain.get("throttle")
+
+
+def test_settings_use_it_with_short_timeouts_for_redis_urls(monkeypatch):
+    import importlib
+
+    import hues.settings
+
+    monkeypatch.setenv("CACHE_URL", "redis://127.0.0.1:6379/1")
+    monkeypatch.setenv("SECRET_KEY", "x" * 50)
+    try:
+        caches = importlib.reload(hues.settings).CACHES
+    finally:
+        monkeypatch.delenv("CACHE_URL")
+        importlib.reload(hues.settings)
+    assert caches["default"]["BACKEND"] == "hues.cache.ResilientRedisCache"
+    assert caches["default"]["OPTIONS"] == {"socket_connect_timeout": 1, "socket_timeout": 1}
