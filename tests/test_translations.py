@@ -32,7 +32,7 @@ from reports.services import OutsideServiceArea
 from tests.conftest import need
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ("accounts", "reports", "hues", "open311")
+APPS = ("accounts", "reports", "hues", "open311", "alerts")
 PO_FILES = sorted(path for app in APPS for path in (ROOT / app).rglob("*.po"))
 
 

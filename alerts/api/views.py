@@ -14,10 +14,18 @@ from rest_framework.response import Response
 from accounts.selectors import request_user
 from alerts import selectors
 from alerts.api.serializers import AlertListOutput, AlertOutput, AlertQuery
-from hues.api_schema import error_response
+from hues.api_schema import AutoSchema, error_response
+
+
+class AlertSchema(AutoSchema):
+    """The list answers one object (the area asked about and its alerts), not an array."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
 
 
 class AlertViewSet(viewsets.GenericViewSet):
+    schema = AlertSchema()
     serializer_class = AlertOutput
     permission_classes = [AllowAny]
     pagination_class = None
@@ -26,6 +34,7 @@ class AlertViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Current alerts",
+        operation_id="alerts_list",
         description=(
             "Alerts in force now (between their start and end), most severe first, at most "
             f"{selectors.LIST_MAX}. With lat and lng: those of the area that holds the point "
