@@ -8,6 +8,7 @@ with a clear message rather than silently meaning "off".
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,6 +46,17 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as error:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from error
+
+
+_RATE = re.compile(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate such as 10/min or 20/hour."""
+    value = os.environ.get(name, default).strip()
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate: use e.g. 10/min or 20/hour.")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -353,14 +365,27 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
+    # Per user or phone number, and per client address (hues.throttling); with DEBUG on, high
+    # enough for a test client filing 100 reports a minute.
     "DEFAULT_THROTTLE_RATES": {
-        "anon": os.environ.get("THROTTLE_ANON", "6000/min" if DEBUG else "120/min"),
-        "user": os.environ.get("THROTTLE_USER", "6000/min" if DEBUG else "240/min"),
-        "auth": os.environ.get("THROTTLE_AUTH", "600/min" if DEBUG else "10/min"),
-        "report_create": os.environ.get(
-            "THROTTLE_REPORT_CREATE", "600/min" if DEBUG else "20/hour"
+        "anon": env_rate("THROTTLE_ANON", "6000/min" if DEBUG else "120/min"),
+        "user": env_rate("THROTTLE_USER", "6000/min" if DEBUG else "240/min"),
+        "auth": env_rate("THROTTLE_AUTH", "600/min" if DEBUG else "10/min"),
+        "auth_ip": env_rate("THROTTLE_AUTH_IP", "6000/min" if DEBUG else "60/min"),
+        "login": env_rate("THROTTLE_LOGIN", "600/min" if DEBUG else "10/min"),
+        "login_ip": env_rate("THROTTLE_LOGIN_IP", "6000/min" if DEBUG else "60/min"),
+        "register": env_rate("THROTTLE_REGISTER", "600/min" if DEBUG else "5/hour"),
+        "register_ip": env_rate("THROTTLE_REGISTER_IP", "6000/min" if DEBUG else "30/hour"),
+        "code_send": env_rate("THROTTLE_CODE_SEND", "600/min" if DEBUG else "5/hour"),
+        "code_send_ip": env_rate("THROTTLE_CODE_SEND_IP", "6000/min" if DEBUG else "30/hour"),
+        "report_create": env_rate("THROTTLE_REPORT_CREATE", "600/min" if DEBUG else "20/hour"),
+        "report_create_ip": env_rate(
+            "THROTTLE_REPORT_CREATE_IP", "6000/min" if DEBUG else "120/hour"
         ),
     },
+    # The client address of a throttle: the one this many trusted proxies (nginx: 1) put
+    # into X-Forwarded-For; 0 when clients reach the app directly (REMOTE_ADDR).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0 if DEBUG else 1),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

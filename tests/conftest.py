@@ -101,6 +101,22 @@ def _media_root(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture
+def throttle_rates(settings: Any) -> Callable[..., None]:
+    """Set some throttle scopes' rates (hues.throttling), with every count starting afresh."""
+    from django.core.cache import cache
+
+    def set_rates(**rates: str) -> None:
+        framework = settings.REST_FRAMEWORK
+        settings.REST_FRAMEWORK = {
+            **framework,
+            "DEFAULT_THROTTLE_RATES": {**framework["DEFAULT_THROTTLE_RATES"], **rates},
+        }
+        cache.clear()
+
+    return set_rates
+
+
+@pytest.fixture
 def hepco(reference_data: None) -> Agency:
     return Agency.objects.get(code="hepco")
 

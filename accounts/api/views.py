@@ -14,7 +14,7 @@ from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
@@ -40,12 +40,30 @@ from accounts.models import User
 from accounts.selectors import request_user
 from hues.api_schema import error_response
 from hues.errors import InvalidInput, TooManyRequests
+from hues.throttling import IPThrottle, PhoneThrottle, UserThrottle
+
+
+def _per_phone_and_address(*scopes: str) -> list[BaseThrottle]:
+    """For each scope: a limit per phone number named, and one per client address."""
+    return [
+        throttle
+        for scope in scopes
+        for throttle in (PhoneThrottle(scope), IPThrottle(f"{scope}_ip"))
+    ]
 
 
 class AuthViewSet(viewsets.GenericViewSet):
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        """Registration and password reset text a code: they count as code sending too."""
+        if self.action == "register":
+            return _per_phone_and_address("register", "code_send")
+        if self.action == "password_reset":
+            return _per_phone_and_address("code_send")
+        if self.action == "logout":
+            return [UserThrottle("auth"), IPThrottle("auth_ip")]
+        return _per_phone_and_address("auth")
 
     @extend_schema(request=RegisterInput, responses={201: RegisterOutput})
     @action(detail=False, methods=["post"])
@@ -151,8 +169,9 @@ class LoginLockedOut(TooManyRequests):
 
 class TokenView(TokenObtainPairView):
     serializer_class = TokenInput
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        return _per_phone_and_address("login")
 
     @extend_schema(
         summary="Sign in",
@@ -191,8 +210,9 @@ class TokenView(TokenObtainPairView):
 )
 class TokenRefresh(TokenRefreshView):
     serializer_class = TokenRefreshInput
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        return [IPThrottle("auth_ip")]
 
 
 def _me(request: Request) -> User:

@@ -17,11 +17,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.permissions import IsVerified
 from accounts.selectors import request_user
 from hues.api_schema import error_response
+from hues.throttling import IPThrottle, UserThrottle
 from reports import idempotency, lifecycle, selectors, services
 from reports.api.etags import feed_etag, not_modified, report_etag
 from reports.api.filters import ReportFilter, StrictBooleanField
@@ -83,8 +83,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_throttles(self) -> list[Any]:
         if self.action == "create":
-            self.throttle_scope = "report_create"
-            return [*super().get_throttles(), ScopedRateThrottle()]
+            return [
+                *super().get_throttles(),
+                UserThrottle("report_create"),
+                IPThrottle("report_create_ip"),
+            ]
         return super().get_throttles()
 
     def get_serializer_class(self) -> type[BaseSerializer]:

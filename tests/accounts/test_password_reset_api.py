@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
-from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts import services
@@ -160,9 +158,8 @@ def test_asking_for_a_reset_changes_nothing_about_the_account(user, ask):
     assert password_of(user) == before
 
 
-def test_reset_requests_are_throttled_whatever_the_phone(user, ask, monkeypatch):
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
-    cache.delete(ScopedRateThrottle.cache_format % {"scope": "auth", "ident": "127.0.0.1"})
+def test_reset_requests_are_throttled_whatever_the_phone(user, ask, throttle_rates):
+    throttle_rates(code_send_ip="3/min")
     for phone in (PHONE, UNKNOWN_PHONE, PHONE):
         assert ask(phone).status_code == 202
 

@@ -188,3 +188,17 @@ def test_the_health_check_answers_plain_http_for_load_balancers():
     response = Client().get("/api/v1/health")
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rate", ["10/fortnight", "ten/min", "10", ""])
+def test_a_malformed_throttle_rate_stops_start_up(rate):
+    result = run_in_fresh_interpreter(
+        ["-c", "import hues.settings"],
+        SECRET_KEY=secrets.token_urlsafe(50),
+        THROTTLE_LOGIN=rate,
+        **PRODUCTION,
+    )
+
+    assert result.returncode != 0
+    assert "THROTTLE_LOGIN=" in result.stderr
+    assert "is not a rate" in result.stderr

@@ -1,0 +1,77 @@
+"""Abuse limits: rates per user, per phone number and per client IP, kept in the cache
+(Redis in production, through CACHE_URL), so every API process counts the same requests.
+
+A view combines them for one use case, e.g. signing in: `PhoneThrottle("login")` (however
+many addresses try one number) and `IPThrottle("login_ip")` (however many numbers one address
+tries). Each scope's rate is read from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] when the
+request comes, so a change of settings applies at once; a scope with no rate is a
+configuration error. The client address is DRF's: REMOTE_ADDR, or the address NUM_PROXIES
+trusted proxies put into X-Forwarded-For.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.phones import InvalidPhoneNumber, normalize_phone
+
+
+class ScopeThrottle(SimpleRateThrottle):
+    """A limit on one scope; subclasses say whom it counts."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+
+    def get_rate(self) -> str | None:
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        if self.scope not in rates:
+            raise ImproperlyConfigured(f"No throttle rate for the scope {self.scope!r}.")
+        return str(rates[self.scope]) if rates[self.scope] is not None else None
+
+    def ident(self, request: Request) -> str | None:
+        raise NotImplementedError
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        ident = self.ident(request)
+        if ident is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class IPThrottle(ScopeThrottle):
+    """Counts the requests of one client address."""
+
+    def ident(self, request: Request) -> str | None:
+        return self.get_ident(request)
+
+
+class UserThrottle(ScopeThrottle):
+    """Counts the requests of one signed-in user; anonymous requests are not counted."""
+
+    def ident(self, request: Request) -> str | None:
+        user = request.user
+        return str(user.pk) if user and user.is_authenticated else None
+
+
+class PhoneThrottle(ScopeThrottle):
+    """Counts the requests naming one phone number (in whichever form it is typed), from any
+    address. The cache key holds a hash of the number, not the number."""
+
+    def ident(self, request: Request) -> str | None:
+        data = request.data
+        raw = data.get("phone") if hasattr(data, "get") else None
+        if not isinstance(raw, str):
+            return None
+        try:
+            phone = normalize_phone(raw)
+        except InvalidPhoneNumber:
+            return None  # refused as invalid input; the address is still counted
+        return hashlib.sha256(phone.encode()).hexdigest()[:32]
