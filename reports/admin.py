@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -28,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, User
 from accounts.selectors import request_user
 from hues.errors import DomainError
-from reports import lifecycle, selectors, services
+from reports import dashboard, lifecycle, selectors, services, stats
 from reports.admin_forms import (
     AssignForm,
     BulkDispatchForm,
@@ -457,12 +458,41 @@ class ReportAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         return [
             path(
+                "dashboard/",
+                self.admin_site.admin_view(dashboard.dashboard_view),
+                name="reports_dashboard",
+            ),
+            path(
+                "dashboard/reports.csv",
+                self.admin_site.admin_view(dashboard.dashboard_reports_csv),
+                name="reports_dashboard_reports_csv",
+            ),
+            path(
+                "dashboard/agencies.csv",
+                self.admin_site.admin_view(dashboard.dashboard_agencies_csv),
+                name="reports_dashboard_agencies_csv",
+            ),
+            path(
+                "export.csv",
+                self.admin_site.admin_view(self.export_view),
+                name="reports_report_export",
+            ),
+            path(
                 "<path:object_id>/act/<str:action>/",
                 self.admin_site.admin_view(self.act_view),
                 name="reports_report_act",
             ),
             *super().get_urls(),
         ]
+
+    def export_view(self, request: HttpRequest) -> HttpResponseBase:
+        """The change list as it is filtered, searched and ordered, as a CSV download."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return dashboard.export_reports(
+            changelist.get_queryset(request), f"reports-{timezone.localdate().isoformat()}.csv"
+        )
 
     def act_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         """One form page per action; on success, back to the report with a message."""
@@ -564,6 +594,8 @@ class ReportAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         extra = dict(extra_context or {})
         extra["workload"] = selectors.workload(self.get_queryset(request), timezone.now())
+        extra["export_query"] = request.GET.urlencode()
+        extra["dashboard_allowed"] = stats.reports_for_dashboard(request_user(request)) is not None
         if self.has_triage_permission(request):
             extra["triage_count"] = (
                 selectors.reports_for_staff(request_user(request))

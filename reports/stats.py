@@ -43,6 +43,7 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from reports.maps import Ring, area_rings
 from reports.models import OPEN_STATUSES, Agency, Area, Category, Report, ReportStatus
@@ -145,6 +146,41 @@ class Period:
     @property
     def days(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+# The span of days the statistics accept, and the default.
+MAX_PERIOD_DAYS = 3660
+DEFAULT_PERIOD_DAYS = 30
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
+class InvalidPeriod(ValueError):
+    """A period the statistics do not count; the message says why, for the user."""
+
+    def __init__(self, message: Any, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def period_between(first: date | None, last: date | None) -> Period:
+    """The period from `first` to `last`; by default the last DEFAULT_PERIOD_DAYS days up
+    to `last`, and `last` is today by default."""
+    for day in (first, last):
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise InvalidPeriod(
+                _("Choose a day between %(first)s and %(last)s.")
+                % {"first": EARLIEST_DAY.isoformat(), "last": LATEST_DAY.isoformat()},
+                code="out_of_range",
+            )
+    last = last or local_today()
+    first = first or Period.last_days(DEFAULT_PERIOD_DAYS, today=last).first
+    if first > last:
+        raise InvalidPeriod(_("The first day comes after the last."))
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise InvalidPeriod(_("A period spans at most %(days)d days.") % {"days": MAX_PERIOD_DAYS})
+    return Period(first=first, last=last)
 
 
 @dataclass(frozen=True)
@@ -477,3 +513,18 @@ def reports_overdue(
         .defer("area__boundary", "search_text", "description")
         .order_by("due_at", "id")[:limit]
     )
+
+
+def reports_for_dashboard(user: Any) -> tuple[QuerySet[Report], int | None] | None:
+    """What a viewer's dashboard counts: the whole city for dispatchers and administrators,
+    their own agency for a manager (with its id, which no filter can widen); None for anyone
+    else."""
+    from accounts.models import Role
+
+    if user is None or not user.is_active or not user.is_staff:
+        return None
+    if user.is_citywide:
+        return Report.objects.all(), None
+    if user.role == Role.MANAGER and user.agency_id is not None:
+        return Report.objects.filter(agency_id=user.agency_id), user.agency_id
+    return None

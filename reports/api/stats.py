@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -19,12 +18,6 @@ from rest_framework.views import APIView
 from hues.api_schema import error_response
 from reports import stats
 from reports.models import Report
-
-# The dashboard and this endpoint accept the same span of days.
-MAX_PERIOD_DAYS = 3660
-DEFAULT_PERIOD_DAYS = 30
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
 
 
 class StatsQuery(serializers.Serializer):
@@ -45,21 +38,6 @@ class StatsQuery(serializers.Serializer):
             raise serializers.ValidationError(message, code=code)
         return item.id
 
-    def _day(self, value: date) -> date:
-        if not EARLIEST <= value <= LATEST:
-            raise serializers.ValidationError(
-                _("Choose a day between %(first)s and %(last)s.")
-                % {"first": EARLIEST.isoformat(), "last": LATEST.isoformat()},
-                code="out_of_range",
-            )
-        return value
-
-    def validate_date_from(self, value: date) -> date:
-        return self._day(value)
-
-    def validate_date_to(self, value: date) -> date:
-        return self._day(value)
-
     def validate_category(self, value: str) -> int:
         return self._known("categories", value, _("No such category."), "unknown_category")
 
@@ -70,26 +48,15 @@ class StatsQuery(serializers.Serializer):
         return self._known("areas", value, _("No such area."), "unknown_area")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        last = attrs.get("date_to") or stats.local_today()
-        first = (
-            attrs.get("date_from") or stats.Period.last_days(DEFAULT_PERIOD_DAYS, today=last).first
-        )
-        if first > last:
+        try:
+            period = stats.period_between(attrs.get("date_from"), attrs.get("date_to"))
+        except stats.InvalidPeriod as error:
             raise serializers.ValidationError(
-                {"date_from": [_("The first day comes after the last.")]}, code="invalid"
-            )
-        if (last - first).days >= MAX_PERIOD_DAYS:
-            raise serializers.ValidationError(
-                {
-                    "date_from": [
-                        _("A period spans at most %(days)d days.") % {"days": MAX_PERIOD_DAYS}
-                    ]
-                },
-                code="invalid",
-            )
+                {"date_from": [serializers.ErrorDetail(error.message, code=error.code)]}
+            ) from error
         return {
             "filters": stats.StatsFilters(
-                period=stats.Period(first=first, last=last),
+                period=period,
                 category_id=attrs.get("category"),
                 agency_id=attrs.get("agency"),
                 area_id=attrs.get("area"),

@@ -121,4 +121,3 @@ def build() -> dict[str, Report]:
         "r11": report("r11", created_at=at(11, 30, 23, 30), due_at=at(12, 10)),
         "r12": report("r12", created_at=at(12, 1, 0, 30), due_at=at(12, 10)),
     }
-

@@ -1,0 +1,515 @@
+"""The operations centre's dashboard in the admin, and the CSV exports.
+
+Dispatchers and administrators see the whole city; a manager sees their agency and no
+filter widens that. Every figure comes from reports.stats, the selectors the public
+`GET /api/v1/stats` uses too, so the two agree.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.translation import get_language, gettext, override
+from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import request_user
+from reports import charts, stats
+from reports.maps import MapArea, city_map_svg
+from reports.models import OPEN_STATUSES, Report, ReportStatus
+
+# Open reports per 10,000 inhabitants: five classes from light to dark, and none.
+MAP_COLOURS = ("#fde9b8", "#fbc36b", "#f08a3c", "#d4502a", "#9e2a1f")
+MAP_EMPTY = "#39414d"
+OVERDUE_LIMIT = 15
+CSV_CHUNK_ROWS = 2000
+
+
+class DashboardFilters(forms.Form):
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    agency = forms.ChoiceField(label=_("Agency"), required=False)
+    area = forms.ChoiceField(label=_("Area"), required=False)
+
+    def __init__(self, data: Any, *, reference: stats.Reference, own_agency: int | None) -> None:
+        super().__init__(data)
+        self.reference = reference
+        self.own_agency = own_agency
+        everything = [("", _("All"))]
+        cast(forms.ChoiceField, self.fields["category"]).choices = everything + [
+            (item.code, item.name) for item in reference.categories.values()
+        ]
+        cast(forms.ChoiceField, self.fields["area"]).choices = everything + [
+            (item.code, item.name) for item in reference.areas.values()
+        ]
+        if own_agency is None:
+            cast(forms.ChoiceField, self.fields["agency"]).choices = everything + [
+                (item.code, item.name) for item in reference.agencies.values()
+            ]
+        else:
+            del self.fields["agency"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            data["period"] = stats.period_between(data.get("date_from"), data.get("date_to"))
+        except stats.InvalidPeriod as error:
+            self.add_error("date_from", forms.ValidationError(error.message, code=error.code))
+        return data
+
+    def _id(self, kind: str, field: str) -> int | None:
+        code = self.cleaned_data.get(field)
+        return self.reference.by_code(kind)[code].id if code else None
+
+    def filters(self) -> stats.StatsFilters:
+        return stats.StatsFilters(
+            period=self.cleaned_data["period"],
+            category_id=self._id("categories", "category"),
+            agency_id=self.own_agency
+            if self.own_agency is not None
+            else self._id("agencies", "agency"),
+            area_id=self._id("areas", "area"),
+        )
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    item: stats.AreaShape
+    open: int
+    per_10k: float | None
+    colour: str
+
+
+@dataclass(frozen=True)
+class AgencyRow:
+    rank: int
+    item: stats.Named
+    figures: stats.Figures
+    on_time_percent: float | None
+    satisfaction_percent: float | None
+
+
+def _viewer_scope(request: HttpRequest) -> tuple[QuerySet[Report], int | None]:
+    scope = stats.reports_for_dashboard(request_user(request))
+    if scope is None:
+        raise PermissionDenied
+    return scope
+
+
+def _filtered(request: HttpRequest) -> tuple[DashboardFilters, QuerySet[Report], int | None]:
+    reports, own_agency = _viewer_scope(request)
+    form = DashboardFilters(request.GET, reference=stats.stats_reference(), own_agency=own_agency)
+    return form, reports, own_agency
+
+
+def ranked_agencies(groups: Iterable[stats.Group]) -> list[AgencyRow]:
+    """Best first: the highest on-time rate, then the quickest; agencies with nothing
+    resolved yet come last."""
+
+    def key(group: stats.Group) -> tuple[Any, ...]:
+        figures = group.figures
+        rate = figures.on_time_rate
+        hours = figures.average_resolution_hours
+        return (
+            rate is None,
+            -(rate or 0),
+            hours if hours is not None else float("inf"),
+            group.item.code,
+        )
+
+    return [
+        AgencyRow(
+            rank=rank,
+            item=group.item,
+            figures=group.figures,
+            on_time_percent=None
+            if group.figures.on_time_rate is None
+            else round(group.figures.on_time_rate * 100, 1),
+            satisfaction_percent=None
+            if group.figures.satisfaction is None
+            else round(group.figures.satisfaction / 5 * 100, 1),
+        )
+        for rank, group in enumerate(sorted(groups, key=key), start=1)
+    ]
+
+
+def area_rows(reference: stats.Reference, groups: Iterable[stats.Group]) -> list[AreaRow]:
+    """Every area with its open reports per 10,000 inhabitants and its colour on the map."""
+    open_by_area = {group.item.id: group.figures.open for group in groups}
+    densities: dict[int, float | None] = {}
+    for pk, area in reference.areas.items():
+        count = open_by_area.get(pk, 0)
+        densities[pk] = round(count / area.population * 10000, 2) if area.population else None
+    top = charts.nice_ceiling(max((d for d in densities.values() if d), default=0))
+    rows = []
+    for pk, area in reference.areas.items():
+        density = densities[pk]
+        if not density:
+            colour = MAP_EMPTY
+        else:
+            step = min(int(density / top * len(MAP_COLOURS)), len(MAP_COLOURS) - 1)
+            colour = MAP_COLOURS[step]
+        rows.append(AreaRow(area, open_by_area.get(pk, 0), density, colour))
+    rows.sort(key=lambda row: (-(row.per_10k or 0), row.item.name))
+    return rows
+
+
+def map_legend(rows: list[AreaRow]) -> list[tuple[str, str]]:
+    top = charts.nice_ceiling(max((row.per_10k or 0 for row in rows), default=0))
+    width = top / len(MAP_COLOURS)
+    return [(MAP_EMPTY, "0")] + [
+        (colour, f"{width * n:g} - {width * (n + 1):g}") for n, colour in enumerate(MAP_COLOURS)
+    ]
+
+
+def _status_labels() -> dict[str, str]:
+    return {value: str(label) for value, label in ReportStatus.choices}
+
+
+STATUS_COLOURS = {
+    ReportStatus.SUBMITTED: charts.GREY,
+    ReportStatus.NEEDS_TRIAGE: charts.VERMILION,
+    ReportStatus.ROUTED: charts.SKY,
+    ReportStatus.IN_PROGRESS: charts.BLUE,
+}
+
+
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    form, reports, own_agency = _filtered(request)
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "title": _("Operations dashboard"),
+        "form": form,
+        "own_agency": stats.stats_reference().agencies.get(own_agency) if own_agency else None,
+    }
+    if not form.is_valid():
+        return TemplateResponse(request, "admin/reports/dashboard.html", context, status=400)
+    filters = form.filters()
+    reference = stats.stats_reference()
+    total = stats.figures_total(reports, filters)
+    agencies = ranked_agencies(stats.figures_by(reports, filters, group="agency"))
+    areas = area_rows(reference, stats.figures_by(reports, filters, group="area"))
+    daily = stats.daily_counts(reports, filters)
+    open_counts = stats.open_by_category(reports, filters)
+    by_status = stats.open_by_status(open_counts)
+    labels = _status_labels()
+    open_statuses = [status for status in STATUS_COLOURS if status in OPEN_STATUSES]
+    status_series = [
+        charts.Series(
+            labels[status],
+            STATUS_COLOURS[status],
+            [c.by_status.get(status, 0) for c in open_counts],
+        )
+        for status in open_statuses
+    ]
+    daily_series = [
+        charts.Series(str(_("Received")), charts.BLUE, [day.received for day in daily]),
+        charts.Series(str(_("Resolved")), charts.GREEN, [day.resolved for day in daily]),
+    ]
+    query = request.GET.urlencode()
+    context.update(
+        {
+            "filters": filters,
+            "period": filters.period,
+            "total": total,
+            "on_time_percent": None
+            if total.on_time_rate is None
+            else round(total.on_time_rate * 100, 1),
+            "agencies": agencies,
+            "areas": areas,
+            "map": city_map_svg(
+                [
+                    MapArea(
+                        code=row.item.code,
+                        name=row.item.name,
+                        rings=row.item.rings,
+                        fill=row.colour,
+                        label=gettext("%(count)s open, %(density)s per 10,000 inhabitants")
+                        % {"count": row.open, "density": _number(row.per_10k)},
+                    )
+                    for row in areas
+                ],
+                label=str(_("Open reports per 10,000 inhabitants, by ward and commune")),
+            ),
+            "map_legend": map_legend(areas),
+            "daily": daily,
+            "daily_chart": charts.column_chart(
+                [date_format(day.day, "d/m") for day in daily],
+                daily_series,
+                title=str(_("Reports received and resolved per day")),
+                label_every=max(len(daily) // 10, 1),
+            ),
+            "daily_legend": charts.legend(daily_series),
+            "category_rows": [
+                (count, [count.by_status.get(status, 0) for status in open_statuses])
+                for count in open_counts
+            ],
+            "open_statuses": [(status, labels[status]) for status in open_statuses],
+            "category_chart": charts.bar_chart(
+                [count.item.name for count in open_counts],
+                status_series,
+                title=str(_("Open reports by category and status")),
+            ),
+            "status_legend": charts.legend(status_series),
+            "by_status": [(labels[status], n) for status, n in by_status.items()],
+            "status_chart": charts.bar_chart(
+                [labels[status] for status in by_status],
+                [
+                    charts.Series(
+                        str(_("Open")), charts.BLUE, [by_status[status] for status in by_status]
+                    )
+                ],
+                title=str(_("Open reports by status")),
+                width=320,
+                row=30,
+                label_width=120,
+            ),
+            "overdue": [
+                (report, timezone.now() - report.due_at)
+                for report in stats.reports_overdue(reports, filters, limit=OVERDUE_LIMIT)
+                if report.due_at is not None
+            ],
+            "reports_csv": reverse("admin:reports_dashboard_reports_csv") + f"?{query}",
+            "agencies_csv": reverse("admin:reports_dashboard_agencies_csv") + f"?{query}",
+            "changelist": reverse("admin:reports_report_changelist"),
+            "overdue_link": reverse("admin:reports_report_changelist")
+            + "?"
+            + urlencode({"overdue": "yes"}),
+        }
+    )
+    return TemplateResponse(request, "admin/reports/dashboard.html", context)
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer in a stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _safe(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def stream_csv(
+    filename: str, header: list[str], rows: Iterable[Iterable[Any]]
+) -> StreamingHttpResponse:
+    """A CSV download written row by row as it is sent: memory stays flat whatever the
+    number of rows. It begins with a byte-order mark, so spreadsheets read it as UTF-8."""
+    writer = csv.writer(_Echo())
+    # The rows are written after the view returns: in the language of the request.
+    language = get_language()
+
+    def lines() -> Iterator[str]:
+        with override(language):
+            yield "\ufeff" + writer.writerow(header)
+            for row in rows:
+                yield writer.writerow([_safe(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+REPORT_COLUMNS = (
+    "reference",
+    "created_at",
+    "category_id",
+    "area_id",
+    "agency_id",
+    "status",
+    "priority",
+    "due_at",
+    "waiting_since",
+    "resolved_at",
+    "rating",
+    "supporters_count",
+    "is_public",
+    "lat",
+    "lng",
+    "address",
+    "description",
+)
+
+
+def report_rows(reports: QuerySet[Report]) -> Iterator[list[Any]]:
+    """The export's rows, read from the database in chunks (a server-side cursor on
+    PostgreSQL), with names from the in-memory reference instead of joins."""
+    reference = stats.stats_reference()
+    statuses = _status_labels()
+    now = timezone.now()
+    yes, no = gettext("yes"), gettext("no")
+
+    def name(items: dict[int, Any], pk: int | None) -> str:
+        item = items.get(pk) if pk is not None else None
+        return item.name if item is not None else ""
+
+    def moment(value: Any) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    rows = reports.order_by("id").values_list(*REPORT_COLUMNS)
+    for (
+        reference_code,
+        created_at,
+        category_id,
+        area_id,
+        agency_id,
+        status,
+        priority,
+        due_at,
+        waiting_since,
+        resolved_at,
+        rating,
+        supporters,
+        is_public,
+        lat,
+        lng,
+        address,
+        description,
+    ) in rows.iterator(chunk_size=CSV_CHUNK_ROWS):
+        overdue = (
+            status in (ReportStatus.ROUTED, ReportStatus.IN_PROGRESS)
+            and due_at is not None
+            and due_at < now
+            and waiting_since is None
+        )
+        yield [
+            reference_code,
+            moment(created_at),
+            name(reference.categories, category_id),
+            name(reference.areas, area_id),
+            name(reference.agencies, agency_id),
+            statuses.get(status, status),
+            priority,
+            moment(due_at),
+            moment(resolved_at),
+            yes if overdue else no,
+            rating if rating is not None else "",
+            supporters,
+            yes if is_public else no,
+            f"{lat:.5f}",
+            f"{lng:.5f}",
+            address,
+            description,
+        ]
+
+
+def report_header() -> list[str]:
+    return [
+        str(label)
+        for label in (
+            _("Reference"),
+            _("Received"),
+            _("Category"),
+            _("Area"),
+            _("Agency"),
+            _("Status"),
+            _("Priority"),
+            _("Deadline"),
+            _("Resolved"),
+            _("Overdue"),
+            _("Rating"),
+            _("Supporters"),
+            _("Public"),
+            _("Latitude"),
+            _("Longitude"),
+            _("Address"),
+            _("Description"),
+        )
+    ]
+
+
+def export_reports(reports: QuerySet[Report], filename: str) -> StreamingHttpResponse:
+    return stream_csv(filename, report_header(), report_rows(reports))
+
+
+def dashboard_reports_csv(request: HttpRequest) -> HttpResponseBase:
+    """The reports the dashboard counts as received in its period, with its filters."""
+    form, reports, _own = _filtered(request)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    filters = form.filters()
+    period = filters.period
+    received = filters.apply(reports).filter(
+        created_at__gte=period.start, created_at__lt=period.end
+    )
+    return export_reports(received, f"reports-{period.first}-{period.last}.csv")
+
+
+def dashboard_agencies_csv(request: HttpRequest) -> HttpResponseBase:
+    """The agency table of the dashboard, for the city's monthly report."""
+    form, reports, _own = _filtered(request)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    filters = form.filters()
+    rows = ranked_agencies(stats.figures_by(reports, filters, group="agency"))
+    header = [
+        str(label)
+        for label in (
+            _("Rank"),
+            _("Agency code"),
+            _("Agency"),
+            _("Received"),
+            _("Resolved"),
+            _("On time"),
+            _("On-time rate (%)"),
+            _("Average resolution (hours)"),
+            _("Median resolution (hours)"),
+            _("Satisfaction (1-5)"),
+            _("Ratings"),
+            _("Open"),
+            _("Overdue"),
+        )
+    ]
+
+    def cell(value: float | None) -> Any:
+        return "" if value is None else value
+
+    body = (
+        [
+            row.rank,
+            row.item.code,
+            row.item.name,
+            row.figures.received,
+            row.figures.resolved,
+            row.figures.on_time,
+            cell(row.on_time_percent),
+            cell(row.figures.average_resolution_hours),
+            cell(row.figures.median_resolution_hours),
+            cell(row.figures.satisfaction),
+            row.figures.ratings,
+            row.figures.open,
+            row.figures.overdue,
+        ]
+        for row in rows
+    )
+    period = filters.period
+    return stream_csv(f"agencies-{period.first}-{period.last}.csv", header, body)
