@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 
 from django import forms
@@ -23,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
-from django.utils.translation import get_language, gettext, override
+from django.utils.translation import get_language, gettext, ngettext, override
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import request_user
@@ -283,7 +284,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
                 label_width=120,
             ),
             "overdue": [
-                (report, timezone.now() - report.due_at)
+                (report, overdue_by(timezone.now() - report.due_at))
                 for report in stats.reports_overdue(reports, filters, limit=OVERDUE_LIMIT)
                 if report.due_at is not None
             ],
@@ -296,6 +297,21 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         }
     )
     return TemplateResponse(request, "admin/reports/dashboard.html", context)
+
+
+def overdue_by(late: timedelta) -> str:
+    """How long past its deadline, in days and hours (calendar time)."""
+    days, seconds = late.days, late.seconds
+    hours = seconds // 3600
+    if days:
+        return ngettext("%(days)d day %(hours)d h", "%(days)d days %(hours)d h", days) % {
+            "days": days,
+            "hours": hours,
+        }
+    return gettext("%(hours)d h %(minutes)d min") % {
+        "hours": hours,
+        "minutes": seconds % 3600 // 60,
+    }
 
 
 def _number(value: float | None) -> str:

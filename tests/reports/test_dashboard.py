@@ -137,6 +137,8 @@ def test_the_overdue_list_links_each_report(dispatcher: User, scenario: Any) -> 
     html = page(admin_client(dispatcher), **NOVEMBER).content.decode()
     rows = table_rows(html, "overdue-table")
     assert [row[0] for row in rows] == [scenario["r3"].reference]
+    # Due 25 November 08:00, and it is 1 December 10:00.
+    assert rows[0][-1] == "6 ngày 2 giờ"
     assert f"/admin/reports/report/{scenario['r3'].pk}/change/" in html
 
 
