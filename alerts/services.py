@@ -246,13 +246,23 @@ def _push_batch(alert: Alert, batch: int, *, last_attempt: bool) -> tuple[int, i
     )
     sent = retry = 0
     for delivery_id in pending:
-        try:
-            delivery = notifications.delivery_send(
-                delivery_id=delivery_id, last_attempt=last_attempt
+        # Claimed while it is sent: a concurrent run of the same batch skips it, and finds
+        # it sent afterwards.
+        with transaction.atomic():
+            claimed = (
+                Delivery.objects.select_for_update(skip_locked=True)
+                .filter(pk=delivery_id, state=Delivery.State.PENDING)
+                .exists()
             )
-        except notifications.DeliveryFailed:
-            retry += 1
-            continue
+            if not claimed:
+                continue
+            try:
+                delivery = notifications.delivery_send(
+                    delivery_id=delivery_id, last_attempt=last_attempt
+                )
+            except notifications.DeliveryFailed:
+                retry += 1
+                continue
         if delivery is not None and delivery.state == Delivery.State.SENT:
             sent += 1
     if sent:
