@@ -38,6 +38,10 @@ def _short_time(moment: Any) -> str:
     return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else "—"
 
 
+# Staff write dates the Vietnamese way (31/12/2026); the calendar fills in 2026-12-31.
+DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+
+
 class AlertForm(forms.ModelForm):
     class Meta:
         model = Alert
@@ -53,6 +57,14 @@ class AlertForm(forms.ModelForm):
             "starts_at",
             "ends_at",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("starts_at", "ends_at"):
+            field = self.fields.get(name)
+            date_field = field.fields[0] if isinstance(field, forms.SplitDateTimeField) else None
+            if isinstance(date_field, forms.DateField):
+                date_field.input_formats = DATE_INPUT_FORMATS
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -74,6 +86,7 @@ class AlertForm(forms.ModelForm):
 class AlertAdmin(admin.ModelAdmin):
     form = AlertForm
     change_form_template = "admin/alerts/alert/change_form.html"
+    change_list_template = "admin/alerts/alert/change_list.html"
     list_display = [
         "title_vi",
         "kind",
@@ -246,6 +259,8 @@ class AlertAdmin(admin.ModelAdmin):
             "verb_label": self.VERBS[verb],
             "change_url": change_url,
             "error": error,
+            # What publishing would reach, as the task will choose it (one COUNT).
+            "recipients": selectors.alert_recipients(alert).count() if verb == "publish" else 0,
         }
         return TemplateResponse(request, "admin/alerts/alert/confirm.html", context)
 

@@ -173,8 +173,8 @@ def _notification(alert: Alert, user_id: int) -> Notification:
         "title_en": alert.title_en,
         "text_vi": alert.text_vi,
         "text_en": alert.text_en,
-        "starts_at": alert.starts_at.isoformat(),
-        "ends_at": alert.ends_at.isoformat(),
+        "starts_at": timezone.localtime(alert.starts_at).isoformat(),
+        "ends_at": timezone.localtime(alert.ends_at).isoformat(),
     }
     return Notification(
         user_id=user_id,

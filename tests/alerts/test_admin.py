@@ -82,6 +82,21 @@ def test_a_dispatcher_composes_an_alert(dispatcher, phu_xuan):
     alert = Alert.objects.get()
     assert (alert.state, alert.created_by, alert.severity) == ("draft", dispatcher, "danger")
     assert list(alert.areas.all()) == [phu_xuan]
+    assert timezone.localtime(alert.starts_at).date() == timezone.localdate()
+    assert alert.ends_at - alert.starts_at == timedelta(hours=4)
+
+
+def test_dates_are_written_the_vietnamese_way(dispatcher, phu_xuan):
+    data = form_data(phu_xuan)
+    data.update(starts_at_0="31/12/2026", starts_at_1="08:00", ends_at_0="2027-01-02")
+    data["ends_at_1"] = "17:30"
+
+    response = admin_client(dispatcher).post(ADD, data)
+
+    assert response.status_code == 302
+    alert = Alert.objects.get()
+    assert timezone.localtime(alert.starts_at).strftime("%d/%m/%Y %H:%M") == "31/12/2026 08:00"
+    assert timezone.localtime(alert.ends_at).strftime("%d/%m/%Y %H:%M") == "02/01/2027 17:30"
 
 
 def test_an_administrator_composes_a_whole_city_alert(administrator, phu_xuan):
@@ -300,3 +315,20 @@ def test_the_changelist_does_not_grow_with_its_rows(
     many = _queries(client, url)
 
     assert many == few
+
+
+def test_the_confirmation_says_how_many_citizens_publishing_reaches(
+    dispatcher, make_alert, resident, phu_xuan, vy_da
+):
+    resident(phu_xuan)
+    resident(phu_xuan)
+    resident(vy_da)
+    client = admin_client(dispatcher)
+    english = {"Accept-Language": "en"}
+
+    in_area = client.get(act_url(make_alert(areas=[phu_xuan]), "publish"), headers=english)
+    city = client.get(act_url(make_alert(whole_city=True), "publish"), headers=english)
+
+    assert "That is 2 citizens now." in in_area.content.decode()
+    assert "Every citizen of the city will get this alert" in city.content.decode()
+    assert "That is 3 citizens now." in city.content.decode()
