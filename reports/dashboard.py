@@ -205,11 +205,17 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         return TemplateResponse(request, "admin/reports/dashboard.html", context, status=400)
     filters = form.filters()
     reference = stats.stats_reference()
-    total = stats.figures_total(reports, filters)
-    agencies = ranked_agencies(stats.figures_by(reports, filters, group="agency"))
-    areas = area_rows(reference, stats.figures_by(reports, filters, group="area"))
-    daily = stats.daily_counts(reports, filters)
-    open_counts = stats.open_by_category(reports, filters)
+    figures = stats.dashboard_figures(
+        reports,
+        filters,
+        scope=f"agency-{own_agency}" if own_agency else "city",
+        overdue_limit=OVERDUE_LIMIT,
+    )
+    total = figures.total
+    agencies = ranked_agencies(figures.agencies)
+    areas = area_rows(reference, figures.areas)
+    daily = figures.daily
+    open_counts = figures.open_counts
     by_status = stats.open_by_status(open_counts)
     labels = _status_labels()
     open_statuses = [status for status in STATUS_COLOURS if status in OPEN_STATUSES]
@@ -284,9 +290,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
                 label_width=120,
             ),
             "overdue": [
-                (report, overdue_by(timezone.now() - report.due_at))
-                for report in stats.reports_overdue(reports, filters, limit=OVERDUE_LIMIT)
-                if report.due_at is not None
+                (report, overdue_by(timezone.now() - report.due_at)) for report in figures.overdue
             ],
             "reports_csv": reverse("admin:reports_dashboard_reports_csv") + f"?{query}",
             "agencies_csv": reverse("admin:reports_dashboard_agencies_csv") + f"?{query}",

@@ -196,8 +196,9 @@ def test_bad_filters_answer_400_with_the_field_named(
 
 
 def test_the_dashboard_renders_in_at_most_ten_queries(
-    dispatcher: User, scenario: Any, django_assert_max_num_queries: Any
+    dispatcher: User, scenario: Any, django_assert_max_num_queries: Any, settings: Any
 ) -> None:
+    settings.DASHBOARD_CACHE_SECONDS = 0  # count every time
     client = admin_client(dispatcher)
     page(client, **NOVEMBER)  # the reference names and outlines are loaded once per process
     with django_assert_max_num_queries(10):
@@ -221,3 +222,17 @@ def test_the_dashboard_agrees_with_the_public_statistics(dispatcher: User, scena
         ]
         assert cells[2:4] == [str(agency["received"]), str(agency["resolved"])]
         assert cells[9:11] == [str(agency["open"]), str(agency["overdue"])]
+
+
+def test_figures_are_counted_once_per_scope_and_filters(
+    dispatcher: User, manager: User, scenario: Any, settings: Any
+) -> None:
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    assert kpi(page(admin_client(dispatcher), **NOVEMBER).content.decode(), "received") == "9"
+    scenario["r3"].delete()
+    # The same view within the minute comes from the cache; another scope is counted anew.
+    assert kpi(page(admin_client(dispatcher), **NOVEMBER).content.decode(), "received") == "9"
+    assert kpi(page(admin_client(manager), **NOVEMBER).content.decode(), "received") == "5"
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    cache.clear()
+    assert kpi(page(admin_client(dispatcher), **NOVEMBER).content.decode(), "received") == "8"

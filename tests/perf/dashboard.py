@@ -1,0 +1,174 @@
+"""The dashboard and the public statistics on a large database (issue #7's figures).
+
+    .venv/bin/python tests/perf/dashboard.py                       # hues_bench_1000000
+    .venv/bin/python tests/perf/dashboard.py --database hues_bench_10000 --repeat 3
+
+Uses a database that tests/perf/run.py (or `manage.py generate_reports`) filled, in production
+settings (DEBUG off) and in this process through Django's test client, so the figures are the
+view's own: queries and their time, template included, without HTTP. For each view it prints
+the median of `--repeat` renders counted afresh (the figures' cache off) and served from the
+cache, the number of queries, and the time of each selector the dashboard calls, then writes
+tests/perf/results/dashboard.json. It adds two staff users (a dispatcher and HEPCO's manager)
+to the database if they are not there; it changes nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = Path(__file__).resolve().parent / "results"
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def log(message: str) -> None:
+    print(message, flush=True)  # noqa: T201
+
+
+def timed(function: Callable[[], Any], repeat: int) -> tuple[float, int]:
+    """Median milliseconds of `repeat` calls, and the queries of the last one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times = []
+    queries = 0
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            function()
+            times.append((time.perf_counter() - start) * 1000)
+        queries = len(captured)
+    return round(statistics.median(times), 1), queries
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="hues_bench_1000000")
+    parser.add_argument("--repeat", type=int, default=5)
+    options = parser.parse_args()
+
+    os.environ.update(
+        {
+            "DATABASE_URL": f"{PG}/{options.database}",
+            "DEBUG": "false",
+            "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-" + "x" * 50),
+            "ALLOWED_HOSTS": "testserver",
+            "SECURE_COOKIES": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "CACHE_URL": "locmemcache://bench",
+            "DJANGO_SETTINGS_MODULE": "hues.settings",
+        }
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test import Client
+
+    from accounts.models import Role, User
+    from reports import stats
+    from reports.models import Agency, Report
+
+    total_reports = Report.objects.count()
+    hepco = Agency.objects.get(code="hepco")
+    viewers = {}
+    for phone, role, agency in (
+        ("+84900999001", Role.DISPATCHER, None),
+        ("+84900999002", Role.MANAGER, hepco),
+    ):
+        user = User.objects.filter(phone=phone).first()
+        if user is None:
+            user = User.objects.create_user(
+                phone=phone,
+                password=None,
+                full_name=f"Bench {role}",
+                role=role,
+                agency=agency,
+                is_staff=True,
+            )
+        viewers[role] = user
+
+    results: dict[str, Any] = {
+        "database": options.database,
+        "reports": total_reports,
+        "repeat": options.repeat,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "views": {},
+        "selectors": {},
+    }
+    log(f"{options.database}: {total_reports:,} reports; median of {options.repeat} renders")
+
+    for role, user in viewers.items():
+        client = Client()
+        client.force_login(user)
+        url = "/admin/reports/report/dashboard/"
+        settings.DASHBOARD_CACHE_SECONDS = 0  # nothing kept: every render counts
+        client.get(url)  # names and ward outlines are loaded once per process
+        cold, cold_queries = timed(lambda c=client, u=url: c.get(u), options.repeat)
+        settings.DASHBOARD_CACHE_SECONDS = 60
+        client.get(url)
+        warm, warm_queries = timed(lambda c=client, u=url: c.get(u), options.repeat)
+        results["views"][f"dashboard ({role})"] = {
+            "counted_ms": cold,
+            "counted_queries": cold_queries,
+            "cached_ms": warm,
+            "cached_queries": warm_queries,
+        }
+        log(
+            f"  dashboard as {role:<10} counted {cold:8.1f} ms ({cold_queries} queries)"
+            f"   cached {warm:6.1f} ms ({warm_queries} queries)"
+        )
+
+    api = Client()
+    settings.STATS_CACHE_SECONDS = 0
+    cold, cold_queries = timed(lambda: api.get("/api/v1/stats"), options.repeat)
+    settings.STATS_CACHE_SECONDS = 300
+    api.get("/api/v1/stats")
+    warm, warm_queries = timed(lambda: api.get("/api/v1/stats"), options.repeat)
+    results["views"]["GET /api/v1/stats"] = {
+        "counted_ms": cold,
+        "counted_queries": cold_queries,
+        "cached_ms": warm,
+        "cached_queries": warm_queries,
+    }
+    log(
+        f"  GET /api/v1/stats        counted {cold:8.1f} ms ({cold_queries} queries)"
+        f"   cached {warm:6.1f} ms ({warm_queries} queries)"
+    )
+
+    city = Report.objects.all()
+    filters = stats.StatsFilters(period=stats.period_between(None, None))
+    for name, function in (
+        ("figures_total", lambda: stats.figures_total(city, filters)),
+        ("figures_by agency", lambda: stats.figures_by(city, filters, group="agency")),
+        ("figures_by area", lambda: stats.figures_by(city, filters, group="area")),
+        ("figures_by category", lambda: stats.figures_by(city, filters, group="category")),
+        ("daily_counts", lambda: stats.daily_counts(city, filters)),
+        ("open_by_category", lambda: stats.open_by_category(city, filters)),
+        ("reports_overdue", lambda: stats.reports_overdue(city, filters)),
+    ):
+        ms, _ = timed(function, options.repeat)
+        results["selectors"][name] = ms
+        log(f"    {name:<22} {ms:8.1f} ms")
+
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "dashboard.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    log(f"written to {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
