@@ -281,3 +281,29 @@ def test_each_role_reads_and_forgets_only_its_own(role, people, victim):
     assert client.delete(f"/api/v1/me/devices/own-token-{role}").status_code == 204
     assert client.post("/api/v1/notifications/read-all").json() == {"updated": 0}
     assert Notification.objects.filter(pk=victim.notification.pk, read_at=None).exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_internal_note_reaches_no_one_through_the_api_or_open311(
+    role, people, make_report, citizen, staff_a, django_capture_on_commit_callbacks
+):
+    report = make_report(citizen)  # public; its reporter is the "reporter" role
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.report_add_note(report=report, actor=staff_a, message=NOTE)
+    user = people[role]
+    client = _client(user)
+    answers = [
+        client.get("/api/v1/reports"),
+        client.get(f"/api/v1/reports/{report.reference}"),
+        client.get("/api/v1/reports", {"q": "ghi chú nội bộ"}),
+        Client().get("/open311/v2/requests.json"),
+        Client().get(f"/open311/v2/requests/{report.reference}.json"),
+    ]
+    if user is not None:
+        answers.append(client.get("/api/v1/reports", {"mine": "true"}))
+    if user is not None and not user.is_staff:
+        answers.append(client.get("/api/v1/notifications"))
+
+    for answer in answers:
+        assert answer.status_code == 200, answer.content
+        assert NOTE not in answer.content.decode()
