@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +40,21 @@ class AreaOutput(serializers.ModelSerializer):
         return [area.min_lng, area.min_lat, area.max_lng, area.max_lat]
 
 
+_DATETIME = serializers.DateTimeField()
+# A reference the detail route accepts, replaced by each report's in its link.
+_PLACEHOLDER = "XX-0000-000000"
+
+
+def _datetime(value: datetime | None) -> str | None:
+    """As serializers.DateTimeField shows it: ISO 8601 in the current time zone."""
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _code_name(value: Area | Agency | Category | None) -> dict[str, str] | None:
+    """As CodeNameOutput shows it."""
+    return None if value is None else {"code": value.code, "name": str(value.display_name)}
+
+
 class CodeNameOutput(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField(source="display_name")
@@ -64,6 +80,17 @@ class PhotoOutput(serializers.ModelSerializer):
     def get_thumbnail_url(self, photo: Photo) -> str:
         return self._absolute(photo, photo.thumbnail)
 
+    def to_representation(self, photo: Photo) -> dict[str, Any]:
+        # What the declared fields give, without DRF's per-field machinery (feed hot path;
+        # tests/reports/test_fast_representation.py compares both).
+        return {
+            "url": self.get_url(photo),
+            "thumbnail_url": self.get_thumbnail_url(photo),
+            "width": photo.width,
+            "height": photo.height,
+            "kind": photo.kind,
+        }
+
 
 class EventOutput(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display")
@@ -71,6 +98,16 @@ class EventOutput(serializers.ModelSerializer):
     class Meta:
         model = Event
         fields = ["kind", "kind_label", "from_status", "to_status", "message", "created_at"]
+
+    def to_representation(self, event: Event) -> dict[str, Any]:
+        return {
+            "kind": event.kind,
+            "kind_label": str(event.get_kind_display()),
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "message": event.message,
+            "created_at": _datetime(event.created_at),
+        }
 
 
 class LinksOutput(serializers.Serializer):
@@ -127,12 +164,61 @@ class ReportOutput(serializers.ModelSerializer):
         url = reverse("report-detail", kwargs={"reference": report.reference}, request=request)
         return {"self": url}
 
+    def _detail_url(self, reference: str) -> str:
+        """get_links' URL, reversed once per serializer and filled in for each report."""
+        template: str | None = getattr(self, "_detail_template", None)
+        if template is None:
+            request = self.context.get("request")
+            template = reverse("report-detail", kwargs={"reference": _PLACEHOLDER}, request=request)
+            self._detail_template = template
+        return template.replace(_PLACEHOLDER, reference)
+
+    def to_representation(self, report: Report) -> dict[str, Any]:
+        """What the declared fields give (the schema's shape), built directly: DRF's
+        generic field-by-field path costs more than the query on a feed page.
+        tests/reports/test_fast_representation.py checks both give the same."""
+        photos = PhotoOutput(context=self.context)
+        return {
+            "reference": report.reference,
+            "status": report.status,
+            "status_label": str(report.get_status_display()),
+            "category": _code_name(report.category),
+            "description": report.description,
+            "lat": report.lat,
+            "lng": report.lng,
+            "address": report.address,
+            "area": _code_name(report.area),
+            "agency": _code_name(report.agency),
+            "priority": report.priority,
+            "is_public": report.is_public,
+            "hide_name": report.hide_name,
+            "reporter_name": self.get_reporter_name(report),
+            "created_at": _datetime(report.created_at),
+            "updated_at": _datetime(report.updated_at),
+            "due_at": _datetime(report.due_at),
+            "resolved_at": _datetime(report.resolved_at),
+            "supporters": report.supporters_count,
+            "photos": [photos.to_representation(photo) for photo in report.photos.all()],
+            "links": {"self": self._detail_url(report.reference)},
+        }
+
+    def generic_representation(self, report: Report) -> dict[str, Any]:
+        """DRF's own rendering of the declared fields (for the test of the fast one)."""
+        return dict(super().to_representation(report))
+
 
 class ReportDetailOutput(ReportOutput):
     timeline = EventOutput(many=True, source="public_events")
 
     class Meta(ReportOutput.Meta):
         fields = [*ReportOutput.Meta.fields, "timeline"]
+
+    def to_representation(self, report: Report) -> dict[str, Any]:
+        body = super().to_representation(report)
+        events = EventOutput(context=self.context)
+        public_events = report.public_events  # type: ignore[attr-defined]
+        body["timeline"] = [events.to_representation(event) for event in public_events]
+        return body
 
 
 class ReportCreateInput(serializers.Serializer):
@@ -240,6 +326,11 @@ class NearbyReportOutput(ReportOutput):
 
     class Meta(ReportOutput.Meta):
         fields = [*ReportOutput.Meta.fields, "distance"]
+
+    def to_representation(self, report: Report) -> dict[str, Any]:
+        body = super().to_representation(report)
+        body["distance"] = int(report.distance)  # type: ignore[attr-defined]
+        return body
 
 
 class NearbyOutput(serializers.Serializer):
