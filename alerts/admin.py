@@ -25,6 +25,7 @@ from accounts.selectors import request_user
 from alerts import selectors, services
 from alerts.models import Alert
 from hues.errors import DomainError
+from reports.models import Area
 
 
 def _actor(request: HttpRequest) -> User:
@@ -139,6 +140,14 @@ class AlertAdmin(admin.ModelAdmin):
 
     def has_publish_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("alerts.publish_alert")
+
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField | None:
+        if db_field.name == "areas":
+            # The boundaries (kilobytes of GeoJSON each) are not needed to choose an area.
+            kwargs["queryset"] = Area.objects.defer("boundary").order_by("name")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Alert, form: Any, change: bool) -> None:
         if not change:
