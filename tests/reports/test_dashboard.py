@@ -236,3 +236,15 @@ def test_figures_are_counted_once_per_scope_and_filters(
     settings.DASHBOARD_CACHE_SECONDS = 0
     cache.clear()
     assert kpi(page(admin_client(dispatcher), **NOVEMBER).content.decode(), "received") == "8"
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"), [("dispatcher", True), ("manager", True), ("staff_a", False)]
+)
+def test_the_dashboard_link_is_offered_to_those_who_may_open_it(
+    role: str, shown: bool, request: pytest.FixtureRequest, scenario: Any
+) -> None:
+    user = request.getfixturevalue(role)
+    html = admin_client(user).get("/admin/reports/report/").content.decode()
+    assert ('id="dashboard-nav"' in html) is shown
+    assert ('class="dashboard-link"' in html) is shown
