@@ -339,6 +339,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Reports left unrouted for longer than this are re-driven by the sweeper.
 ROUTING_SWEEP_AFTER = timedelta(minutes=2)
+# Anonymous first pages of the feed are kept in the cache this long (seconds; 0: never),
+# and dropped at once when a report, photo, supporter or reference data changes.
+FEED_CACHE_SECONDS = env_int("FEED_CACHE_SECONDS", 15)
 # After this many failed routing attempts a report goes to the dispatchers' triage queue;
 # retries wait ROUTING_RETRY_BASE_SECONDS * 2**n (at most 10 minutes).
 ROUTING_MAX_ATTEMPTS = env_int("ROUTING_MAX_ATTEMPTS", 6)

@@ -25,3 +25,5 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 _scopes: dict[str, str] = REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]  # type: ignore[assignment]  # noqa: F405
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = dict.fromkeys(_scopes, "10000/min")  # noqa: F405
 E2E_BROKER_URL = CELERY_BROKER_URL
+# The cache outlives each test's rolled-back database: tests of the feed cache turn it on.
+FEED_CACHE_SECONDS = 0

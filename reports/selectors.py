@@ -6,14 +6,17 @@ definition and every caller gets the same, constant number of queries.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import (
     Case,
     Count,
@@ -30,7 +33,9 @@ from django.db.models import (
 )
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from django.db.models.lookups import LessThanOrEqual
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from reports.deadlines import WorkCalendar, parse_working_hours
@@ -46,6 +51,7 @@ from reports.models import (
     Report,
     ReportStatus,
     RoutingRule,
+    Supporter,
 )
 from reports.routing import AreaIndex, Rule
 from reports.text import search_words
@@ -117,6 +123,41 @@ def routing_snapshot() -> RoutingSnapshot:
         ),
     )
     return _snapshot
+
+
+# The feed's first pages as anonymous users see them, cached for FEED_CACHE_SECONDS under a
+# version that every change of what they show replaces (after its transaction commits).
+FEED_VERSION_KEY = "reports:feed-version"
+FEED_CACHE_PARAMETERS = frozenset({"status", "category", "area", "agency", "ordering", "page_size"})
+
+
+def feed_changed() -> None:
+    """Drop every cached feed page (in every process): a report, its photos or supporters,
+    or reference data changed."""
+    cache.set(FEED_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def _feed_changed_on_commit(sender: type, **kwargs: Any) -> None:
+    if settings.FEED_CACHE_SECONDS:  # with no cache there is nothing to drop
+        transaction.on_commit(feed_changed)
+
+
+for _model in (Report, Photo, Supporter, Category, Area, Agency):
+    post_save.connect(_feed_changed_on_commit, sender=_model, dispatch_uid=f"feed-{_model}")
+    post_delete.connect(_feed_changed_on_commit, sender=_model, dispatch_uid=f"feed-d-{_model}")
+
+
+def feed_cache_key(*, url: str, parameters: Iterable[str], anonymous: bool) -> str | None:
+    """The cache key of a feed page, or None when it is not cached: only anonymous first
+    pages (no cursor, no near, q or mine, which vary without bound), only while
+    FEED_CACHE_SECONDS is on."""
+    if not settings.FEED_CACHE_SECONDS or not anonymous:
+        return None
+    if not set(parameters) <= FEED_CACHE_PARAMETERS:
+        return None
+    version = cache.get(FEED_VERSION_KEY) or "0"
+    digest = hashlib.sha256(f"{version}|{get_language()}|{url}".encode()).hexdigest()
+    return f"reports:feed:{digest[:40]}"
 
 
 def categories_active() -> QuerySet[Category]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
@@ -124,15 +126,27 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         },
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
-        paginator = cast(KeysetPagination, self.paginator)
-        links = (paginator.get_next_link(), paginator.get_previous_link())
-        etag = feed_etag(request, page, links)
+        key = selectors.feed_cache_key(
+            url=request.build_absolute_uri(),
+            parameters=request.query_params.keys(),
+            anonymous=request_user(request) is None,
+        )
+        cached = cache.get(key) if key else None
+        if cached is not None:
+            etag, body = cached
+        else:
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+            paginator = cast(KeysetPagination, self.paginator)
+            links = (paginator.get_next_link(), paginator.get_previous_link())
+            etag = feed_etag(request, page, links)
+            if not_modified(request, etag):
+                return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+            body = self.get_paginated_response(self.get_serializer(page, many=True).data).data
+            if key:
+                cache.set(key, (etag, body), settings.FEED_CACHE_SECONDS)
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
-        response["ETag"] = etag
-        return response
+        return Response(body, headers={"ETag": etag})
 
     @extend_schema(
         description=(

@@ -1,0 +1,116 @@
+"""The anonymous feed's first pages come from the cache, and never outlive a change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from reports import lifecycle
+from reports.models import Category, Report
+
+FEED = "/api/v1/reports"
+
+pytestmark = pytest.mark.django_db(transaction=True)  # on_commit runs: the real order
+
+
+@pytest.fixture(autouse=True)
+def feed_cache(settings: Any) -> Iterator[None]:
+    settings.FEED_CACHE_SECONDS = 30
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def queries(request: Callable[[], Any]) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert request().status_code == 200
+    return len(context.captured_queries)
+
+
+def references(response: Any) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [item["reference"] for item in response.json()["results"]]
+
+
+def test_a_repeated_anonymous_page_runs_no_query(
+    api: Any, make_report: Callable[..., Report], citizen: User, django_assert_num_queries: Any
+) -> None:
+    make_report(citizen)
+    first = api.get(FEED)
+    with django_assert_num_queries(0):
+        again = api.get(FEED)
+    assert again.json() == first.json()
+    assert again["ETag"] == first["ETag"]
+    with django_assert_num_queries(0):
+        assert api.get(FEED, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_a_new_report_shows_at_once(
+    api: Any, make_report: Callable[..., Report], citizen: User
+) -> None:
+    old = make_report(citizen)
+    assert references(api.get(FEED)) == [old.reference]
+    new = make_report(citizen)
+    assert references(api.get(FEED)) == [new.reference, old.reference]
+
+
+def test_a_status_change_and_a_supporter_show_at_once(
+    api_as: Callable[[User], Any],
+    api: Any,
+    make_report: Callable[..., Report],
+    citizen: User,
+    other_citizen: User,
+    staff_a: User,
+) -> None:
+    report = make_report(citizen)
+    assert api.get(FEED).json()["results"][0]["status"] == "routed"
+    lifecycle.report_accept(report=report, actor=staff_a)
+    assert api.get(FEED).json()["results"][0]["status"] == "in_progress"
+    answer = api_as(other_citizen).post(f"{FEED}/{report.reference}/support")
+    assert answer.status_code in (200, 201), answer.content
+    assert api.get(FEED).json()["results"][0]["supporters"] == 1
+
+
+def test_a_category_renamed_shows_at_once(
+    api: Any, make_report: Callable[..., Report], citizen: User
+) -> None:
+    make_report(citizen)
+    api.get(FEED)
+    category = Category.objects.get(code="street_lighting")
+    category.name_vi = "Đèn đường"
+    category.save()
+    assert api.get(FEED).json()["results"][0]["category"]["name"] == "Đèn đường"
+
+
+def test_signed_in_users_and_unbounded_queries_are_not_cached(
+    api_as: Callable[[User], Any],
+    api: Any,
+    make_report: Callable[..., Report],
+    citizen: User,
+) -> None:
+    report = make_report(citizen)
+    client = api_as(citizen)
+    client.get(FEED)
+    api.get(FEED, {"q": "den"})
+    # Each asks the database again.
+    assert queries(lambda: client.get(FEED)) > 0
+    assert queries(lambda: api.get(FEED, {"q": "den"})) > 0
+    assert references(api.get(FEED, {"near": f"{report.lat},{report.lng}"})) == [report.reference]
+
+
+def test_off_when_the_setting_is_zero(
+    settings: Any,
+    api: Any,
+    make_report: Callable[..., Report],
+    citizen: User,
+) -> None:
+    settings.FEED_CACHE_SECONDS = 0
+    make_report(citizen)
+    api.get(FEED)
+    assert queries(lambda: api.get(FEED)) > 0
