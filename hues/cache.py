@@ -2,9 +2,11 @@
 
 The cache holds only what can be rebuilt (version stamps of the routing and holiday data,
 throttle histories, cached statistics): while Redis is down or paused, a read is a miss and
-a write is dropped, each after a short socket timeout, so a request never hangs on Redis or
-fails with a 500. The price, for the length of the outage: throttle histories are not kept
-(rates are not enforced) and every request rebuilds what it would have read from the cache.
+a write is dropped, after a short socket timeout for the first and at once for the next
+ones (for SKIP_SECONDS), so a request never hangs on Redis or fails with a 500. The price,
+for the length of the outage: throttle histories are not kept (rates are not enforced), a
+version bump (routing rules, holidays changed) is lost, and every request rebuilds what it
+would have read from the cache.
 """
 
 from __future__ import annotations
@@ -20,21 +22,27 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-# One warning per this many seconds while Redis stays away, not one per request.
-WARN_EVERY = 10.0
-_last_warning = 0.0
+# After a failure Redis is left alone this long: during an outage only the first request
+# (per process) pays the socket timeout; the others miss at once. One warning per pause.
+SKIP_SECONDS = 5.0
+_failed_at: float | None = None
 
 
 def _tolerate(operation: str, call: Callable[[], T], fallback: T) -> T:
-    global _last_warning
-    try:
-        return call()
-    except RedisError as error:
-        now = time.monotonic()
-        if now - _last_warning >= WARN_EVERY:
-            _last_warning = now
-            logger.warning("Cache unavailable (%s): %s; carrying on without it", operation, error)
+    global _failed_at
+    if _failed_at is not None and time.monotonic() - _failed_at < SKIP_SECONDS:
         return fallback
+    try:
+        result = call()
+    except RedisError as error:
+        if _failed_at is None:
+            logger.warning("Cache unavailable (%s): %s; carrying on without it", operation, error)
+        _failed_at = time.monotonic()
+        return fallback
+    if _failed_at is not None:
+        logger.warning("Cache available again")
+        _failed_at = None
+    return result
 
 
 class ResilientRedisCache(RedisCache):

@@ -149,28 +149,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-if False and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded default serves several clients at once (runserver's threads): readers
-    # never block the writer (WAL), a writer waits for another instead of failing (timeout,
-    # seconds), and every transaction takes the write lock when it begins (IMMEDIATE), so
-    # none fails with "database is locked" when it upgrades from reading to writing.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: process-local by default; Redis (redis://...) in production.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://hues")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # Redis down or paused: a cache miss after a one-second timeout, never a hung request
+    # Redis down or paused: a cache miss after a half-second timeout, never a hung request
     # or a 500 (hues/cache.py says what that costs).
     CACHES["default"]["BACKEND"] = "hues.cache.ResilientRedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update(
-        {"socket_connect_timeout": 1, "socket_timeout": 1}
+        {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     )
 
 AUTH_USER_MODEL = "accounts.User"
@@ -291,10 +279,6 @@ NOTIFY_SWEEP_WINDOW = timedelta(days=1)
 ALERT_RECENT_REPORT_DAYS = env_int("ALERT_RECENT_REPORT_DAYS", 30)
 ALERT_BATCH_SIZE = env_int("ALERT_BATCH_SIZE", 500)
 ALERT_SWEEP_AFTER = timedelta(minutes=15)
-# Events not marked notified after this long lost their `reports.notify` task; the sweeper
-# enqueues them again, for events up to NOTIFY_SWEEP_WINDOW old.
-NOTIFY_SWEEP_AFTER = timedelta(minutes=2)
-NOTIFY_SWEEP_WINDOW = timedelta(days=1)
 
 # Demo data: users with a known password exist only while DEBUG is on.
 DEMO_USERS_ENABLED = DEBUG
@@ -313,23 +297,31 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
-# A request never hangs on the broker: short connect and publish timeouts; the report row
-# is the outbox and the sweeper re-drives what was not enqueued.
+# A request never hangs on the broker: short connect and socket timeouts and no publish
+# retry (kombu's retry reconnects for up to 9 s against a paused Redis); after a failed
+# publish, hues.scheduling skips the broker for a few seconds. The report row is the outbox
+# and the sweepers re-drive what was not enqueued (tests/fault measures it).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_PUBLISH_RETRY = True
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+CELERY_TASK_PUBLISH_RETRY = False
+# Redis redelivers a message not acknowledged within visibility_timeout: it must exceed the
+# longest task (CELERY_TASK_TIME_LIMIT) and the longest retry countdown (deliveries: 30 min).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
-    "socket_timeout": 3,
-    "socket_connect_timeout": 2,
+    "socket_timeout": 0.5,
+    "socket_connect_timeout": 0.5,
+    # A publisher reconnecting to a broker that is away gives up after a second (kombu
+    # would otherwise retry every 2 s for broker_connection_timeout).
+    "connect_retries_timeout": 1,
+    "interval_start": 0,
+    "interval_step": 0.25,
+    "interval_max": 0.5,
 }
 CELERY_BEAT_SCHEDULE = {
     "reports-sweep-unrouted": {"task": "reports.sweep_unrouted", "schedule": 60.0},
     "reports-escalate-overdue": {"task": "reports.escalate_overdue", "schedule": 300.0},
     "reports-close-unanswered": {"task": "reports.close_unanswered", "schedule": 3600.0},
     "reports-sweep-deliveries": {"task": "reports.sweep_deliveries", "schedule": 300.0},
-    "reports-sweep-unnotified": {"task": "reports.sweep_unnotified", "schedule": 60.0},
     "reports-sweep-unnotified": {"task": "reports.sweep_unnotified", "schedule": 60.0},
     "alerts-sweep-publishing": {"task": "alerts.sweep_publishing", "schedule": 300.0},
     "reports-purge-idempotency-keys": {
@@ -339,9 +331,6 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Reports left unrouted for longer than this are re-driven by the sweeper.
 ROUTING_SWEEP_AFTER = timedelta(minutes=2)
-# Anonymous first pages of the feed are kept in the cache this long (seconds; 0: never),
-# and dropped at once when a report, photo, supporter or reference data changes.
-FEED_CACHE_SECONDS = env_int("FEED_CACHE_SECONDS", 15)
 # After this many failed routing attempts a report goes to the dispatchers' triage queue;
 # retries wait ROUTING_RETRY_BASE_SECONDS * 2**n (at most 10 minutes).
 ROUTING_MAX_ATTEMPTS = env_int("ROUTING_MAX_ATTEMPTS", 6)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -72,8 +73,11 @@ class Proc:
 
     def start(self) -> Proc:
         argv = list(self.argv)
+        as_user: dict[str, object] = {}
         if self.user:
-            argv = ["runuser", "-u", self.user, "--", *argv]
+            # Popen switches user itself, so the recorded id is the server's own.
+            entry = pwd.getpwnam(self.user)
+            as_user = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         output = self.log.open("ab")
         output.write(f"\n--- start {self.name} at {time.strftime('%H:%M:%S')}\n".encode())
         output.flush()
@@ -85,6 +89,7 @@ class Proc:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            **as_user,  # type: ignore[arg-type]
         )
         output.close()
         self.starts += 1

@@ -3,10 +3,15 @@ nothing raises into the request (hues/cache.py)."""
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 from django.core.cache.backends.redis import RedisCache
 
+from hues import cache as hues_cache
 from hues.cache import ResilientRedisCache
+from tests.conftest import need
 from tests.fault.harness import free_port
 
 
@@ -19,7 +24,7 @@ def cache_without_redis() -> ResilientRedisCache:
     )
 
 
-def test_reads_miss_and_writes_are_dropped_while_redis_is_down(cache_without_redis):
+def test_reads_miss_and_writes_are_dropped_while_redis_is_down(fresh_breaker, cache_without_redis):
     cache = cache_without_redis
 
     cache.set("throttle", [1, 2, 3])
@@ -55,4 +60,32 @@ def test_settings_use_it_with_short_timeouts_for_redis_urls(monkeypatch):
         monkeypatch.delenv("CACHE_URL")
         importlib.reload(hues.settings)
     assert caches["default"]["BACKEND"] == "hues.cache.ResilientRedisCache"
-    assert caches["default"]["OPTIONS"] == {"socket_connect_timeout": 1, "socket_timeout": 1}
+    assert caches["default"]["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+
+
+@pytest.fixture
+def fresh_breaker():
+    hues_cache._failed_at = None
+    yield
+    hues_cache._failed_at = None
+
+
+def test_after_a_failure_redis_is_left_alone_for_a_few_seconds(fresh_breaker):
+    url = os.environ.get("CACHE_URL", "")
+    need(url.startswith("redis://"), "CACHE_URL does not point at Redis")
+    cache = ResilientRedisCache(url, {"OPTIONS": {"socket_timeout": 1}})
+    cache.set("fault-breaker", "kept")
+    hues_cache._failed_at = time.monotonic()  # a call failed a moment ago
+
+    assert cache.get("fault-breaker") is None  # not even tried
+
+    hues_cache._failed_at = time.monotonic() - hues_cache.SKIP_SECONDS - 1
+    assert cache.get("fault-breaker") == "kept"
+    assert hues_cache._failed_at is None
+    cache.delete("fault-breaker")
+
+
+def test_a_failure_opens_the_breaker(fresh_breaker, cache_without_redis):
+    cache_without_redis.get("a")
+
+    assert hues_cache._failed_at is not None
