@@ -155,9 +155,23 @@ def feed_cache_key(*, url: str, parameters: Iterable[str], anonymous: bool) -> s
         return None
     if not set(parameters) <= FEED_CACHE_PARAMETERS:
         return None
-    version = cache.get(FEED_VERSION_KEY) or "0"
-    digest = hashlib.sha256(f"{version}|{get_language()}|{url}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{get_language()}|{url}".encode()).hexdigest()
     return f"reports:feed:{digest[:40]}"
+
+
+def feed_cache_get(key: str) -> tuple[str, Any]:
+    """The current feed version and the page cached under `key` for it (None if there is
+    none, or only an older version's), read in one round trip."""
+    found = cache.get_many([FEED_VERSION_KEY, key])
+    version = found.get(FEED_VERSION_KEY) or "0"
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return version, entry[1]
+    return version, None
+
+
+def feed_cache_set(key: str, version: str, page: Any) -> None:
+    cache.set(key, (version, page), settings.FEED_CACHE_SECONDS)
 
 
 def categories_active() -> QuerySet[Category]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
@@ -131,7 +129,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             parameters=request.query_params.keys(),
             anonymous=request_user(request) is None,
         )
-        cached = cache.get(key) if key else None
+        version, cached = selectors.feed_cache_get(key) if key else ("", None)
         if cached is not None:
             etag, body = cached
         else:
@@ -143,7 +141,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
             body = self.get_paginated_response(self.get_serializer(page, many=True).data).data
             if key:
-                cache.set(key, (etag, body), settings.FEED_CACHE_SECONDS)
+                selectors.feed_cache_set(key, version, (etag, body))
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         return Response(body, headers={"ETag": etag})
