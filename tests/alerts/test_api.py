@@ -275,3 +275,17 @@ def test_the_number_of_queries_does_not_grow_with_the_alerts(
         api.get(LIST, at(PHU_XUAN_POINT))
     with django_assert_max_num_queries(3):
         client.get(LIST)
+
+
+def test_the_alert_is_in_the_citizens_inbox(api_as, make_alert, publish, resident, phu_xuan):
+    user = resident(phu_xuan)
+    alert = publish(make_alert(areas=[phu_xuan]))
+
+    response = api_as(user).get("/api/v1/notifications")
+
+    assert_conforms(response, "GET", "/api/v1/notifications")
+    [notification] = response.json()["results"]
+    assert (notification["kind"], notification["report"]) == ("alert", None)
+    assert notification["title"] == "Cắt nước khu vực Phú Xuân"
+    assert notification["data"]["alert"] == alert.pk
+    assert notification["data"]["title_en"] == "Water cut in Phu Xuan"
