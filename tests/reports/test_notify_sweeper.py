@@ -4,12 +4,14 @@ events still unmarked after NOTIFY_SWEEP_AFTER, without ever telling anyone twic
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection, connections
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerDown
 
@@ -17,6 +19,7 @@ from reports import lifecycle
 from reports.models import Event, Notification
 from reports.notifications import notify_event
 from reports.tasks import notify, sweep_unnotified
+from tests.conftest import need
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +116,36 @@ def test_the_sweeper_runs_every_minute():
         entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
     assert schedule["reports.sweep_unnotified"] == 60.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_runs_of_one_event_tell_each_user_once(make_report, citizen, staff_a):
+    """The sweeper's copy and the original task running at the same moment: the event row
+    lock makes the second wait for the first, then find everyone told."""
+    need(connection.vendor == "postgresql", "row locks need PostgreSQL")
+    event = _routed(make_report(citizen))
+    # Its task ran eagerly at the commit: undo it, as if the message had been lost.
+    Notification.objects.filter(event=event).delete()
+    Event.objects.filter(pk=event.pk).update(notified_at=None)
+    start = threading.Barrier(4)
+    created: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait(timeout=30)
+            created.append(len(notify_event(event.pk)))
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sorted(created) == [0, 0, 0, 2]  # the reporter and HEPCO's staff member
+    assert Notification.objects.filter(event=event).count() == 2
