@@ -187,6 +187,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "phone"
 AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
+# The client address behind NUM_PROXIES trusted proxies, as the API's rate limits see it.
+AXES_CLIENT_IP_CALLABLE = "hues.throttling.client_address"
 
 # Languages: Vietnamese first, English second.
 LANGUAGE_CODE = "vi"

@@ -258,3 +258,14 @@ def test_the_admin_login_lets_the_right_password_in_before_the_limit(lockout, st
 
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(staff_a.pk)
+
+
+def test_the_lockout_counts_per_phone_and_client_address_behind_the_proxy(lockout, citizen):
+    """django-axes sees the client address the throttles see (X-Forwarded-For from the one
+    trusted proxy), not the proxy's own address."""
+    attacker, owner = from_address("203.0.113.66"), from_address("198.51.100.20")
+    for _ in range(3):
+        login(attacker, citizen.phone)
+
+    assert login(attacker, citizen.phone, PASSWORD).json()["code"] == "login_locked"
+    assert login(owner, citizen.phone, PASSWORD).status_code == 200
