@@ -108,6 +108,15 @@ def in_scope(label: str, user: User):
     return admin.site._registry[model_of(label)].get_queryset(request)
 
 
+# The report admin's own pages beyond the model's: the dashboard and the CSV exports.
+CUSTOM_PAGES = [
+    "reports_dashboard",
+    "reports_dashboard_reports_csv",
+    "reports_dashboard_agencies_csv",
+    "reports_report_export",
+]
+
+
 def test_every_registered_model_has_a_policy():
     assert registered() == sorted(POLICY), "give each newly registered model a POLICY line"
 
@@ -128,6 +137,7 @@ def test_outsiders_are_sent_to_the_login_page_from_every_admin_page(
     client = client_of(people[role])
     pages = [url for label in registered() for url in every_page(label)]
     pages += [act_url(hepco_report, action) for action in ACTIONS]
+    pages += [reverse(f"admin:{name}") for name in CUSTOM_PAGES]
 
     for url in pages:
         response = client.get(url)
@@ -360,3 +370,48 @@ def test_a_staff_member_without_an_agency_sees_no_report(hepco_report, reference
     response = client_of(orphan).get(page("reports.Report", "changelist"))
 
     assert hepco_report.reference not in response.content.decode()
+
+
+def content_of(response) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "name"),
+    [
+        ("staff_a", "reports_report_export"),
+        ("manager", "reports_report_export"),
+        ("manager", "reports_dashboard_reports_csv"),
+    ],
+)
+def test_the_exports_hold_only_the_agencys_reports_and_no_reporter(
+    role, name, people, citizen, other_citizen, hepco_report, ward_report
+):
+    response = client_of(people[role]).get(reverse(f"admin:{name}"))
+
+    assert response.status_code == 200
+    text = content_of(response)
+    assert hepco_report.reference in text
+    assert ward_report.reference not in text
+    for user in (citizen, other_citizen):
+        for secret in (user.phone, "0" + user.phone[3:], user.email, user.full_name):
+            assert secret not in text, secret
+
+
+# The dashboard is for managers (their agency) and the city; the change list's export for
+# everyone who has the change list.
+CUSTOM_PAGE_ROLES = {
+    "reports_dashboard": {"manager", "dispatcher", "administrator"},
+    "reports_dashboard_reports_csv": {"manager", "dispatcher", "administrator"},
+    "reports_dashboard_agencies_csv": {"manager", "dispatcher", "administrator"},
+    "reports_report_export": set(STAFF),
+}
+
+
+@pytest.mark.parametrize("name", CUSTOM_PAGES)
+def test_the_dashboard_and_exports_open_to_exactly_their_roles(name, people, hepco_report):
+    for role in STAFF:
+        expected = 200 if role in CUSTOM_PAGE_ROLES[name] else 403
+        assert client_of(people[role]).get(reverse(f"admin:{name}")).status_code == expected, role
