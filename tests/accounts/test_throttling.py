@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from axes.models import AccessAttempt
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
@@ -269,3 +270,27 @@ def test_the_lockout_counts_per_phone_and_client_address_behind_the_proxy(lockou
 
     assert login(attacker, citizen.phone, PASSWORD).json()["code"] == "login_locked"
     assert login(owner, citizen.phone, PASSWORD).status_code == 200
+
+
+def test_an_administrator_lifts_a_lockout_in_the_admin(lockout, staff_a, administrator):
+    locked = Client()
+    for _ in range(3):
+        admin_login(locked, staff_a.phone, "wrong-password")
+    (attempt,) = AccessAttempt.objects.all()
+    admin = Client()
+    admin.force_login(administrator, backend="accounts.backends.PhoneBackend")
+
+    listing = admin.get("/admin/axes/accessattempt/")
+    lifted = admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+
+    assert listing.status_code == 200
+    assert lifted.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    assert admin_login(locked, staff_a.phone, PASSWORD).status_code == 302
+
+
+def test_staff_see_no_lockouts(lockout, staff_a, manager, dispatcher):
+    for user in (staff_a, manager, dispatcher):
+        client = Client()
+        client.force_login(user, backend="accounts.backends.PhoneBackend")
+        assert client.get("/admin/axes/accessattempt/").status_code == 403

@@ -49,7 +49,7 @@ POLICY: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
     "alerts.Alert": (CITYWIDE, CITYWIDE, NOBODY),
     "token_blacklist.OutstandingToken": (NOBODY, NOBODY, NOBODY),
     "token_blacklist.BlacklistedToken": (NOBODY, NOBODY, NOBODY),
-    "axes.AccessAttempt": (NOBODY, NOBODY, NOBODY),
+    "axes.AccessAttempt": (ADMINISTRATOR, NOBODY, ADMINISTRATOR),
     "axes.AccessLog": (NOBODY, NOBODY, NOBODY),
     "axes.AccessFailureLog": (NOBODY, NOBODY, NOBODY),
 }
