@@ -96,13 +96,12 @@ def _starts_like_accepted_type(stream: IO[bytes]) -> bool:
     )
 
 
-def _upright(image: Image.Image) -> Image.Image:
-    """A copy turned as the EXIF orientation says. Unlike ImageOps.exif_transpose, only that
-    tag is read and nothing is written back into the EXIF (which is dropped anyway), so a
-    malformed EXIF block cannot fail an otherwise good photo."""
+def _turn_upright(image: Image.Image) -> Image.Transpose | None:
+    """The transposition that turns the picture as its EXIF orientation says. Unlike
+    ImageOps.exif_transpose, only that tag is read and nothing is written back into the
+    EXIF (which is dropped anyway), so a malformed EXIF block cannot fail a good photo."""
     orientation = image.getexif().get(ORIENTATION)
-    method = UPRIGHT.get(orientation) if isinstance(orientation, int) else None
-    return image.transpose(method) if method is not None else image.copy()
+    return UPRIGHT.get(orientation) if isinstance(orientation, int) else None
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -142,11 +141,12 @@ def process_photo(stream: IO[bytes], *, size: int, limits: PhotoLimits) -> Proce
                     field="photos",
                 )
             scale = limits.max_side / max(width, height)
-            if image.format in ("JPEG", "MPO") and scale < 1:
+            drafted = image.format in ("JPEG", "MPO") and scale < 1
+            if drafted:
                 # Decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size.
                 image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
             image.load()
-            upright = _upright(image)
+            turn = _turn_upright(image)
     except (PhotoUnsupported, PhotoTooLarge):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -160,8 +160,14 @@ def process_photo(stream: IO[bytes], *, size: int, limits: PhotoLimits) -> Proce
         # struct.error, ...): like Django's forms.ImageField, any of them means a damaged file.
         raise PhotoBroken(field="photos") from error
 
-    clean = _flatten(upright)
-    clean.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # Shrink first, then turn (fewer pixels to move: the bounding box is square, so the
+    # order does not change the result). After a draft decode the shrink is small (under 2x,
+    # 1.25x for a 12 MP photo), where HAMMING is as sharp as LANCZOS in half the time.
+    clean = _flatten(image)
+    resample = Image.Resampling.HAMMING if drafted else Image.Resampling.LANCZOS
+    clean.thumbnail((limits.max_side, limits.max_side), resample, reducing_gap=3.0)
+    if turn is not None:
+        clean = clean.transpose(turn)
     clean.info.clear()
     thumbnail = clean.copy()
     thumbnail.thumbnail(
