@@ -125,26 +125,56 @@ def routing_snapshot() -> RoutingSnapshot:
     return _snapshot
 
 
-# The feed's first pages as anonymous users see them, cached for FEED_CACHE_SECONDS under a
-# version that every change of what they show replaces (after its transaction commits).
+# What anonymous users see of the feed's first pages and of a public report, cached for
+# FEED_CACHE_SECONDS under versions that every change of what they show replaces (after its
+# transaction commits): the reference data's (names of categories, areas, agencies) for both;
+# the feed's for any report, photo or supporter; a report's own for its row, photos,
+# timeline and supporters (so one busy report does not empty the cache of the others).
 FEED_VERSION_KEY = "reports:feed-version"
+REFERENCE_VERSION_KEY = "reports:reference-version"  # names of categories, areas, agencies
+REPORT_VERSION_KEY = "reports:report-version:{}"
 FEED_CACHE_PARAMETERS = frozenset({"status", "category", "area", "agency", "ordering", "page_size"})
 
 
 def feed_changed() -> None:
-    """Drop every cached feed page (in every process): a report, its photos or supporters,
-    or reference data changed."""
+    """Drop every cached feed page (in every process): a report, its photos or supporters
+    changed."""
     cache.set(FEED_VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def _feed_changed_on_commit(sender: type, **kwargs: Any) -> None:
-    if settings.FEED_CACHE_SECONDS:  # with no cache there is nothing to drop
+def _reference_data_changed() -> None:
+    cache.set(REFERENCE_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def _reference_of(instance: Any) -> str | None:
+    if isinstance(instance, Report):
+        return instance.reference
+    if type(instance).report.is_cached(instance):
+        return instance.report.reference
+    return Report.objects.filter(pk=instance.report_id).values_list("reference", flat=True).first()
+
+
+def _changed_on_commit(sender: type, instance: Any, **kwargs: Any) -> None:
+    if not settings.FEED_CACHE_SECONDS:  # with no cache there is nothing to drop
+        return
+    if sender in (Category, Area, Agency):
+        transaction.on_commit(_reference_data_changed)
+        return
+    if sender in (Report, Photo, Supporter):
         transaction.on_commit(feed_changed)
+    reference = _reference_of(instance)
+    if reference:
+        key = REPORT_VERSION_KEY.format(reference)
+        # A day: an entry lives FEED_CACHE_SECONDS, so an expired version drops nothing.
+        transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=86400))
 
 
 for _model in (Report, Photo, Supporter, Category, Area, Agency):
-    post_save.connect(_feed_changed_on_commit, sender=_model, dispatch_uid=f"feed-{_model}")
-    post_delete.connect(_feed_changed_on_commit, sender=_model, dispatch_uid=f"feed-d-{_model}")
+    post_save.connect(_changed_on_commit, sender=_model, dispatch_uid=f"feed-{_model}")
+    post_delete.connect(_changed_on_commit, sender=_model, dispatch_uid=f"feed-d-{_model}")
+# A new event changes its report's timeline only (its report row is saved with it).
+post_save.connect(_changed_on_commit, sender=Event, dispatch_uid="feed-event")
+post_delete.connect(_changed_on_commit, sender=Event, dispatch_uid="feed-d-event")
 
 
 def feed_cache_key(*, url: str, parameters: Iterable[str], anonymous: bool) -> str | None:
@@ -159,19 +189,30 @@ def feed_cache_key(*, url: str, parameters: Iterable[str], anonymous: bool) -> s
     return f"reports:feed:{digest[:40]}"
 
 
-def feed_cache_get(key: str) -> tuple[str, Any]:
-    """The current feed version and the page cached under `key` for it (None if there is
-    none, or only an older version's), read in one round trip."""
-    found = cache.get_many([FEED_VERSION_KEY, key])
-    version = found.get(FEED_VERSION_KEY) or "0"
+def report_cache_key(*, url: str, anonymous: bool) -> str | None:
+    """The cache key of a report's detail as anonymous users see it (None: not cached)."""
+    if not settings.FEED_CACHE_SECONDS or not anonymous:
+        return None
+    digest = hashlib.sha256(f"{get_language()}|{url}".encode()).hexdigest()
+    return f"reports:detail:{digest[:40]}"
+
+
+def feed_cache_get(key: str, reference: str | None = None) -> tuple[tuple[str, ...], Any]:
+    """The versions a cached page depends on (reference data, and the feed's or else the
+    report's) and the page cached under `key` for them (None if there is none, or only an
+    older one), read in one round trip."""
+    own = REPORT_VERSION_KEY.format(reference) if reference else FEED_VERSION_KEY
+    names = [REFERENCE_VERSION_KEY, own]
+    found = cache.get_many([*names, key])
+    versions = tuple(found.get(name) or "0" for name in names)
     entry = found.get(key)
-    if entry is not None and entry[0] == version:
-        return version, entry[1]
-    return version, None
+    if entry is not None and tuple(entry[0]) == versions:
+        return versions, entry[1]
+    return versions, None
 
 
-def feed_cache_set(key: str, version: str, page: Any) -> None:
-    cache.set(key, (version, page), settings.FEED_CACHE_SECONDS)
+def feed_cache_set(key: str, versions: tuple[str, ...], page: Any) -> None:
+    cache.set(key, (versions, page), settings.FEED_CACHE_SECONDS)
 
 
 def categories_active() -> QuerySet[Category]:

@@ -129,7 +129,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             parameters=request.query_params.keys(),
             anonymous=request_user(request) is None,
         )
-        version, cached = selectors.feed_cache_get(key) if key else ("", None)
+        version, cached = selectors.feed_cache_get(key) if key else ((), None)
         if cached is not None:
             etag, body = cached
         else:
@@ -159,11 +159,22 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         },
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        report = self.get_object()
-        etag = report_etag(request, report)
+        key = selectors.report_cache_key(
+            url=request.build_absolute_uri(), anonymous=request_user(request) is None
+        )
+        reference = self.kwargs["reference"]
+        versions, cached = selectors.feed_cache_get(key, reference) if key else ((), None)
+        if cached is not None:
+            etag, body = cached
+        else:
+            report = self.get_object()
+            etag = report_etag(request, report)
+            body = self.get_serializer(report).data
+            if key:
+                selectors.feed_cache_set(key, versions, (etag, body))
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        return Response(self.get_serializer(report).data, headers={"ETag": etag})
+        return Response(body, headers={"ETag": etag})
 
     @extend_schema(
         description=(

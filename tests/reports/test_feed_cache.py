@@ -114,3 +114,47 @@ def test_off_when_the_setting_is_zero(
     make_report(citizen)
     api.get(FEED)
     assert queries(lambda: api.get(FEED)) > 0
+
+
+def detail(client: Any, report: Report) -> Any:
+    answer = client.get(f"{FEED}/{report.reference}")
+    assert answer.status_code == 200, answer.content
+    return answer.json()
+
+
+def test_a_repeated_anonymous_detail_runs_no_query_until_the_report_changes(
+    api: Any,
+    make_report: Callable[..., Report],
+    citizen: User,
+    staff_a: User,
+    django_assert_num_queries: Any,
+) -> None:
+    report = make_report(citizen)
+    other = make_report(citizen)
+    first = detail(api, report)
+    lifecycle.report_accept(report=other, actor=staff_a)  # another report: no effect
+    with django_assert_num_queries(0):
+        assert detail(api, report) == first
+    lifecycle.report_accept(report=report, actor=staff_a)
+    changed = detail(api, report)
+    assert changed["status"] == "in_progress"
+    assert [event["kind"] for event in changed["timeline"]][-1] == "accepted"
+
+
+def test_a_report_made_private_is_gone_at_once_for_anonymous_users(
+    api: Any, make_report: Callable[..., Report], citizen: User
+) -> None:
+    report = make_report(citizen)
+    detail(api, report)
+    report.is_public = False
+    report.save()
+    assert api.get(f"{FEED}/{report.reference}").status_code == 404
+
+
+def test_a_signed_in_users_detail_is_not_cached(
+    api_as: Callable[[User], Any], make_report: Callable[..., Report], citizen: User
+) -> None:
+    report = make_report(citizen, hide_name=True)
+    client = api_as(citizen)
+    assert detail(client, report)["reporter_name"] == citizen.full_name
+    assert queries(lambda: client.get(f"{FEED}/{report.reference}")) > 0
