@@ -403,6 +403,7 @@ def kill_worker_child(system: System, profile: Profile) -> Fault:
     children = system.worker.children()
     assert children, "the worker has no child to kill"
     victim = children[0]
+    log_before = system.worker.log.stat().st_size
     started = now()
     os.kill(victim, signal.SIGKILL)  # one of the processes our worker started
     wait_for(
@@ -410,7 +411,17 @@ def kill_worker_child(system: System, profile: Profile) -> Fault:
         timeout=60,
         what="the worker to replace its child",
     )
-    return Fault("kill -9 worker child", started, now(), f"pid {victim}")
+    time.sleep(1)
+    with system.worker.log.open("rb") as log:
+        log.seek(log_before)
+        busy = b"WorkerLostError" in log.read()
+    # Tasks take some 50 ms: the child is often idle when it is killed; the log says.
+    return Fault(
+        "kill -9 worker child",
+        started,
+        now(),
+        f"pid {victim}, {'was running a task (requeued)' if busy else 'was idle'}",
+    )
 
 
 def kill_worker_main(system: System, profile: Profile) -> Fault:

@@ -59,3 +59,20 @@ def test_publishing_never_retries_and_redis_sockets_time_out_fast(settings):
     # for its countdown (a delivery's retries wait up to 30 minutes).
     assert options["visibility_timeout"] > settings.CELERY_TASK_TIME_LIMIT
     assert options["visibility_timeout"] > 30 * 60
+
+
+def test_a_worker_waits_for_a_paused_broker_instead_of_dropping_its_acks():
+    from hues.celery import _worker_waits_for_the_broker
+
+    conf = app.conf
+    before = dict(conf.broker_transport_options)
+    try:
+        _worker_waits_for_the_broker(conf=conf)
+        options = conf.broker_transport_options
+    finally:
+        conf.CELERY_BROKER_TRANSPORT_OPTIONS = before
+
+    assert options["socket_timeout"] is None
+    assert options["socket_keepalive"] is True
+    assert options["visibility_timeout"] == before["visibility_timeout"]
+    assert app.conf.broker_transport_options["socket_timeout"] == before["socket_timeout"]
