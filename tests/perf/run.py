@@ -125,7 +125,9 @@ def ensure_database(size: int, media: Path) -> str:
         except subprocess.CalledProcessError:
             have, heavy = "0", "0"
         if have == str(size) and heavy == "1":
-            log(f"[{name}] reusing: {size} reports.")
+            log(f"[{name}] reusing: {size} reports (migrating, in case).")
+            env = server_env(name, media)
+            subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
             return name
         psql("postgres", f"DROP DATABASE {name}")
     psql("postgres", f"CREATE DATABASE {name}")
