@@ -87,12 +87,14 @@ def worker(broker_url: str, reference_data: None, tmp_path: Path) -> Iterator[Pa
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
+    # The namespaced key is the one the settings set and Celery reads first: assigning
+    # conf.task_always_eager would leave the tasks eager (run by the live server itself).
+    eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
     try:
         yield log
     finally:
-        celery_app.conf.task_always_eager = eager
+        celery_app.conf.CELERY_TASK_ALWAYS_EAGER = eager
         process.terminate()
         try:
             process.wait(timeout=20)
@@ -141,4 +143,4 @@ def test_a_real_worker_routes_a_report_filed_over_http(worker: Path, live_server
     assert report.agency.code == "hepco"
     assert report.due_at is not None
     assert Event.objects.filter(report=report, kind=Event.Kind.ROUTED).count() == 1
-    assert "reports.route" in worker.read_text()
+    assert "Task reports.route[" in worker.read_text()  # received and run by the worker

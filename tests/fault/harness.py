@@ -8,6 +8,7 @@ shared PostgreSQL and Redis keep running whatever happens here).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import pwd
 import shutil
@@ -28,6 +29,14 @@ PYTHON = sys.executable
 DEMO_CITIZEN = "0900000006"
 DEMO_PASSWORD = "hue-demo-2026"
 PHU_XUAN_POINT = (16.4821, 107.57612)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the harness dies, however it dies (a timeout's
+    SIGKILL included), so no server of a run outlives it (Linux prctl PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -89,6 +98,7 @@ class Proc:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
             **as_user,  # type: ignore[arg-type]
         )
         output.close()

@@ -778,6 +778,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
+    # SIGTERM (a CI timeout, ^C from a supervisor) unwinds through the `finally` below, which
+    # stops every process of the run.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     name = "long" if args.long else "short"
     profile = PROFILES[name]
     command = f"{Path(sys.executable).name} tests/fault/run.py --{name}"
