@@ -80,6 +80,7 @@ def main() -> int:
     from django.test import Client
 
     from accounts.models import Role, User
+    from accounts.services import user_set_role
     from reports import stats
     from reports.models import Agency, Report
 
@@ -100,6 +101,7 @@ def main() -> int:
                 agency=agency,
                 is_staff=True,
             )
+        user_set_role(user=user, role=role, agency=agency)  # the role's group and rights
         viewers[role] = user
 
     results: dict[str, Any] = {
