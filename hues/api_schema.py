@@ -5,7 +5,8 @@ Views declare the answers particular to them (a 403 or 409 with its codes, the 4
 Idempotency-Key) with `error_response(...)`; AutoSchema adds, to every operation that does not
 declare them itself, the ones that come from the framework: 400 for input, 401 for a missing or
 bad bearer token, 404 for an object in the path, 413 and 415 for a request body, 429 when the
-operation is throttled.
+operation is throttled, and 503 while the database is away (every operation but the health
+check).
 """
 
 from __future__ import annotations
@@ -86,6 +87,14 @@ class AutoSchema(openapi.AutoSchema):
             errors.append(("415", "`unsupported_media_type`: a Content-Type not listed here."))
         if self.view.get_throttles():
             errors.append(("429", "`throttled`: too many requests; see Retry-After."))
+        if not self.path.endswith("/health"):  # the health check touches no database
+            errors.append(
+                (
+                    "503",
+                    "`service_unavailable`: the database is away for a moment; retry after "
+                    "Retry-After.",
+                )
+            )
         return errors
 
     def _anyone_may_call(self) -> bool:

@@ -367,3 +367,10 @@ def test_an_unknown_api_url_answers_404_in_the_error_shape(anonymous: APIClient)
     assert response.status_code == 404
     assert response.json() == {"detail": response.json()["detail"], "code": "not_found"}
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_every_operation_but_the_health_check_documents_the_503() -> None:
+    for path, operations in openapi()["paths"].items():
+        for method, operation in operations.items():
+            documented = "503" in operation["responses"]
+            assert documented is not path.endswith("/health"), f"{method.upper()} {path}"
