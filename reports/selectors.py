@@ -131,7 +131,8 @@ def routing_snapshot() -> RoutingSnapshot:
 # the feed's for any report, photo or supporter; a report's own for its row, photos,
 # timeline and supporters (so one busy report does not empty the cache of the others).
 FEED_VERSION_KEY = "reports:feed-version"
-REFERENCE_VERSION_KEY = "reports:reference-version"  # names of categories, areas, agencies
+# Names of categories, areas and agencies, and reporters' names.
+REFERENCE_VERSION_KEY = "reports:reference-version"
 REPORT_VERSION_KEY = "reports:report-version:{}"
 FEED_CACHE_PARAMETERS = frozenset({"status", "category", "area", "agency", "ordering", "page_size"})
 
@@ -175,6 +176,26 @@ for _model in (Report, Photo, Supporter, Category, Area, Agency):
 # A new event changes its report's timeline only (its report row is saved with it).
 post_save.connect(_changed_on_commit, sender=Event, dispatch_uid="feed-event")
 post_delete.connect(_changed_on_commit, sender=Event, dispatch_uid="feed-d-event")
+
+# Reporters' names are on every cached page: a renamed or deleted (anonymised) account drops
+# them all, since its reports are updated in bulk, without signals (accounts.services).
+NAME_FIELDS = frozenset({"full_name", "deleted_at", "is_active"})
+
+
+def _user_changed_on_commit(sender: type, update_fields: Any = None, **kwargs: Any) -> None:
+    if not settings.FEED_CACHE_SECONDS:
+        return
+    if update_fields is not None and not NAME_FIELDS & set(update_fields):
+        return
+    transaction.on_commit(_reference_data_changed)
+
+
+post_save.connect(
+    _user_changed_on_commit, sender=settings.AUTH_USER_MODEL, dispatch_uid="feed-user"
+)
+post_delete.connect(
+    _user_changed_on_commit, sender=settings.AUTH_USER_MODEL, dispatch_uid="feed-d-user"
+)
 
 
 def feed_cache_key(*, url: str, parameters: Iterable[str], anonymous: bool) -> str | None:

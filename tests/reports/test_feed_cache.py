@@ -158,3 +158,28 @@ def test_a_signed_in_users_detail_is_not_cached(
     client = api_as(citizen)
     assert detail(client, report)["reporter_name"] == citizen.full_name
     assert queries(lambda: client.get(f"{FEED}/{report.reference}")) > 0
+
+
+def test_a_deleted_account_leaves_no_name_in_cached_pages(
+    api: Any, make_report: Callable[..., Report], citizen: User
+) -> None:
+    from accounts.services import user_delete_account
+
+    report = make_report(citizen)
+    assert api.get(FEED).json()["results"][0]["reporter_name"] == citizen.full_name
+    assert detail(api, report)["reporter_name"] == citizen.full_name
+    user_delete_account(user=citizen)
+    assert api.get(FEED).json()["results"][0]["reporter_name"] is None
+    assert detail(api, report)["reporter_name"] is None
+
+
+def test_a_renamed_reporter_shows_at_once(
+    api: Any, make_report: Callable[..., Report], citizen: User
+) -> None:
+    report = make_report(citizen)
+    detail(api, report)
+    api.get(FEED)
+    citizen.full_name = "Trần Thị Bình"
+    citizen.save(update_fields=["full_name"])
+    assert api.get(FEED).json()["results"][0]["reporter_name"] == "Trần Thị Bình"
+    assert detail(api, report)["reporter_name"] == "Trần Thị Bình"
