@@ -20,19 +20,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
-from accounts.selectors import request_user
+from accounts.selectors import request_staff
 from alerts import selectors, services
 from alerts.models import Alert
 from hues.errors import DomainError
 from reports.models import Area
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request_user(request)
-    if user is None:
-        raise PermissionDenied
-    return user
 
 
 def _short_time(moment: Any) -> str:
@@ -151,7 +143,7 @@ class AlertAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Alert, form: Any, change: bool) -> None:
         if not change:
-            obj.created_by = _actor(request)
+            obj.created_by = request_staff(request)
         super().save_model(request, obj, form, change)
 
     # Columns
@@ -234,8 +226,8 @@ class AlertAdmin(admin.ModelAdmin):
 
     def _perform(self, request: HttpRequest, alert: Alert, verb: str) -> Alert:
         if verb == "publish":
-            return services.alert_publish(alert=alert, actor=_actor(request))
-        return services.alert_withdraw(alert=alert, actor=_actor(request))
+            return services.alert_publish(alert=alert, actor=request_staff(request))
+        return services.alert_withdraw(alert=alert, actor=request_staff(request))
 
     def confirm_view(self, request: HttpRequest, object_id: str, verb: str) -> HttpResponse:
         """A confirmation page; on POST, publish or withdraw, and back to the alert."""

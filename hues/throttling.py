@@ -28,8 +28,7 @@ class ScopeThrottle(SimpleRateThrottle):
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        super().__init__()  # reads the rate through get_rate below
 
     def get_rate(self) -> str | None:
         rates = api_settings.DEFAULT_THROTTLE_RATES

@@ -26,8 +26,8 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, User
-from accounts.selectors import request_user
+from accounts.models import Role
+from accounts.selectors import request_staff, request_user
 from hues.errors import DomainError
 from reports import dashboard, lifecycle, selectors, services, stats
 from reports.admin_forms import (
@@ -63,14 +63,6 @@ from reports.services import Upload
 def _short_time(moment: datetime) -> str:
     """dd/mm/yyyy hh:mm in Hue's time, as staff write dates."""
     return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
-
-
-def _staff(request: HttpRequest) -> User:
-    """The admin site's signed-in user (the admin lets no one else reach its views)."""
-    user = request_user(request)
-    if user is None:
-        raise PermissionDenied
-    return user
 
 
 class RoutingDataAdmin(admin.ModelAdmin):
@@ -512,7 +504,7 @@ class ReportAdmin(admin.ModelAdmin):
             try:
                 if action == "reject" and data.get("duplicate_of"):
                     data["duplicate_report"] = self._duplicate_target(request, data)
-                perform(report, _staff(request), data, data.get("photos") or [])
+                perform(report, request_staff(request), data, data.get("photos") or [])
             except DomainError as error:
                 form.add_error(
                     error.field if error.field in form.fields else None, str(error.message)
@@ -563,7 +555,7 @@ class ReportAdmin(admin.ModelAdmin):
                 try:
                     lifecycle.report_dispatch(
                         report=report,
-                        actor=_staff(request),
+                        actor=request_staff(request),
                         agency_id=form.cleaned_data["agency"].pk,
                         message=form.cleaned_data["message"],
                     )
@@ -609,7 +601,7 @@ class ReportAdmin(admin.ModelAdmin):
         done = refused = 0
         for report in queryset:
             try:
-                lifecycle.report_accept(report=report, actor=_staff(request))
+                lifecycle.report_accept(report=report, actor=request_staff(request))
             except DomainError:
                 refused += 1
             else:

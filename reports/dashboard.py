@@ -16,7 +16,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
@@ -31,6 +31,7 @@ from accounts.selectors import request_user
 from reports import charts, stats
 from reports.maps import MapArea, city_map_svg
 from reports.models import OPEN_STATUSES, Report, ReportStatus
+from reports.selectors import overdue_condition
 
 # Open reports per 10,000 inhabitants: five classes from light to dark, and none.
 MAP_COLOURS = ("#fde9b8", "#fbc36b", "#f08a3c", "#d4502a", "#9e2a1f")
@@ -368,7 +369,7 @@ REPORT_COLUMNS = (
     "status",
     "priority",
     "due_at",
-    "waiting_since",
+    "overdue",
     "resolved_at",
     "rating",
     "supporters_count",
@@ -395,7 +396,12 @@ def report_rows(reports: QuerySet[Report]) -> Iterator[list[Any]]:
     def moment(value: Any) -> str:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
-    rows = reports.order_by("id").values_list(*REPORT_COLUMNS)
+    # Overdue has one definition (selectors.overdue_condition), evaluated by the database.
+    rows = (
+        reports.order_by("id")
+        .annotate(overdue=ExpressionWrapper(overdue_condition(now), output_field=BooleanField()))
+        .values_list(*REPORT_COLUMNS)
+    )
     for (
         reference_code,
         created_at,
@@ -405,7 +411,7 @@ def report_rows(reports: QuerySet[Report]) -> Iterator[list[Any]]:
         status,
         priority,
         due_at,
-        waiting_since,
+        overdue,
         resolved_at,
         rating,
         supporters,
@@ -415,12 +421,6 @@ def report_rows(reports: QuerySet[Report]) -> Iterator[list[Any]]:
         address,
         description,
     ) in rows.iterator(chunk_size=CSV_CHUNK_ROWS):
-        overdue = (
-            status in (ReportStatus.ROUTED, ReportStatus.IN_PROGRESS)
-            and due_at is not None
-            and due_at < now
-            and waiting_since is None
-        )
         yield [
             reference_code,
             moment(created_at),

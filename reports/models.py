@@ -14,10 +14,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
-def _localized(vi: str, en: str) -> str:
+def active_language() -> str:
+    """The request's language without its region: "vi" (the default) or "en"."""
+    return (get_language() or "vi").split("-")[0]
+
+
+def localized(vi: str, en: str) -> str:
     """The English text when English is active and present, else the Vietnamese."""
-    language = (get_language() or "vi").split("-")[0]
-    return en if language == "en" and en else vi
+    return en if active_language() == "en" and en else vi
 
 
 class Area(models.Model):
@@ -46,7 +50,7 @@ class Area(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localized(self.name, self.name_en)
+        return localized(self.name, self.name_en)
 
 
 class Agency(models.Model):
@@ -93,7 +97,7 @@ class Agency(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localized(self.name, self.name_en)
+        return localized(self.name, self.name_en)
 
 
 class Category(models.Model):
@@ -128,7 +132,7 @@ class Category(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localized(self.name_vi, self.name_en)
+        return localized(self.name_vi, self.name_en)
 
 
 class RoutingRule(models.Model):

@@ -293,15 +293,19 @@ def notify_event(event_id: int) -> list[Notification]:
     agency = _event_agency(event)
     recipients = _recipients(event, agency)
     if not recipients:
-        Event.objects.filter(pk=event.pk, notified_at__isnull=True).update(
-            notified_at=timezone.now()
-        )
+        _mark_notified(event)
         return []
     try:
         return _notify(event, agency, recipients)
     except IntegrityError:
         # A concurrent run of the same task told some of them first: tell the others.
         return _notify(event, agency, recipients)
+
+
+def _mark_notified(event: Event) -> None:
+    """The sweeper's marker; inside _notify's transaction, it commits with the
+    notifications."""
+    Event.objects.filter(pk=event.pk, notified_at__isnull=True).update(notified_at=timezone.now())
 
 
 def _notify(
@@ -313,9 +317,7 @@ def _notify(
         list(Event.objects.select_for_update().filter(pk=event.pk).values_list("pk", flat=True))
         told = set(Notification.objects.filter(event=event).values_list("user_id", flat=True))
         audiences = {pk: audience for pk, (_user, audience) in recipients.items() if pk not in told}
-        Event.objects.filter(pk=event.pk, notified_at__isnull=True).update(
-            notified_at=timezone.now()
-        )
+        _mark_notified(event)
         if not audiences:
             return []
         created = Notification.objects.bulk_create(

@@ -79,6 +79,18 @@ class RoutingSnapshot:
 _snapshot: RoutingSnapshot | None = None
 
 
+def cache_version(key: str) -> str:
+    """The version a cache key holds, made once if the cache has none (a flushed or new
+    cache): every process that builds something from the database keys it on this."""
+    version = cache.get(key)
+    if version is None:
+        fresh = uuid.uuid4().hex
+        cache.add(key, fresh, timeout=None)
+        # A cache that keeps nothing (Redis away) answers a new version: rebuild, never stale.
+        version = cache.get(key, fresh)
+    return str(version)
+
+
 def routing_data_changed() -> None:
     """Tell every process that areas, agencies, categories or rules changed."""
     cache.set(ROUTING_VERSION_KEY, uuid.uuid4().hex, timeout=None)
@@ -86,11 +98,7 @@ def routing_data_changed() -> None:
 
 def routing_snapshot() -> RoutingSnapshot:
     global _snapshot
-    version = cache.get(ROUTING_VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        cache.add(ROUTING_VERSION_KEY, version, timeout=None)
-        version = cache.get(ROUTING_VERSION_KEY, version)
+    version = cache_version(ROUTING_VERSION_KEY)
     if _snapshot is not None and _snapshot.version == version:
         return _snapshot
     areas = list(Area.objects.values_list("id", "code", "boundary"))
@@ -406,10 +414,7 @@ def work_calendar() -> WorkCalendar:
     holidays of the Holiday table. Built once per process and rebuilt only when the holidays
     change (see `holidays_changed`)."""
     global _calendar
-    version = cache.get(HOLIDAYS_VERSION_KEY)
-    if version is None:
-        cache.add(HOLIDAYS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(HOLIDAYS_VERSION_KEY)
+    version = cache_version(HOLIDAYS_VERSION_KEY)
     hours = settings.WORKING_HOURS
     if _calendar is not None and _calendar[:2] == (version, hours):
         return _calendar[2]

@@ -18,7 +18,6 @@ The period is a range of days in Hue's time, both ends included.
 from __future__ import annotations
 
 import statistics
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -42,12 +41,19 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from reports.maps import Ring, area_rings
-from reports.models import OPEN_STATUSES, Agency, Area, Category, Report, ReportStatus
-from reports.selectors import ROUTING_VERSION_KEY, overdue_condition
+from reports.models import (
+    OPEN_STATUSES,
+    Agency,
+    Area,
+    Category,
+    Report,
+    ReportStatus,
+    localized,
+)
+from reports.selectors import ROUTING_VERSION_KEY, cache_version, overdue_condition
 
 RESOLVED_STATUSES = (ReportStatus.RESOLVED, ReportStatus.CLOSED)
 
@@ -116,10 +122,6 @@ def _resolution_hours() -> Any:
 # --- The period and the filters ---------------------------------------------------------------
 
 
-def local_today() -> date:
-    return timezone.localdate()
-
-
 @dataclass(frozen=True)
 class Period:
     """Days in Hue's time, both ends included."""
@@ -129,7 +131,7 @@ class Period:
 
     @classmethod
     def last_days(cls, days: int, *, today: date | None = None) -> Period:
-        end = today or local_today()
+        end = today or timezone.localdate()
         return cls(first=end - timedelta(days=days - 1), last=end)
 
     @property
@@ -174,7 +176,7 @@ def period_between(first: date | None, last: date | None) -> Period:
                 % {"first": EARLIEST_DAY.isoformat(), "last": LATEST_DAY.isoformat()},
                 code="out_of_range",
             )
-    last = last or local_today()
+    last = last or timezone.localdate()
     first = first or Period.last_days(DEFAULT_PERIOD_DAYS, today=last).first
     if first > last:
         raise InvalidPeriod(_("The first day comes after the last."))
@@ -218,8 +220,7 @@ class Named:
 
     @property
     def name(self) -> str:
-        language = (get_language() or "vi").split("-")[0]
-        return self.name_en if language == "en" and self.name_en else self.name_vi
+        return localized(self.name_vi, self.name_en)
 
 
 @dataclass(frozen=True)
@@ -249,10 +250,7 @@ _reference: Reference | None = None
 
 def stats_reference() -> Reference:
     global _reference
-    version = cache.get(ROUTING_VERSION_KEY)
-    if version is None:
-        cache.add(ROUTING_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(ROUTING_VERSION_KEY)
+    version = cache_version(ROUTING_VERSION_KEY)
     if _reference is not None and _reference.version == version:
         return _reference
     categories = {

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -17,7 +16,7 @@ from rest_framework.views import APIView
 
 from hues.api_schema import error_response
 from reports import stats
-from reports.models import Report
+from reports.models import Report, active_language
 
 
 class StatsQuery(serializers.Serializer):
@@ -158,8 +157,7 @@ class StatsView(APIView):
         query = StatsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters: stats.StatsFilters = query.validated_data["filters"]
-        language = (get_language() or "vi").split("-")[0]
-        key = f"reports:stats:{language}:{filters.cache_key()}"
+        key = f"reports:stats:{active_language()}:{filters.cache_key()}"
         payload = cache.get(key)
         if payload is None:
             payload = statistics_payload(stats.report_statistics(Report.objects.all(), filters))
