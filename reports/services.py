@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 
 class PhoneNotVerified(NotPermitted):
@@ -293,22 +296,77 @@ def report_resolve_with_photos(
     )
 
 
-def report_route_attempt(*, report_id: int) -> Report | None:
+def report_route_attempt(*, report_id: int, batch_size: int = 1) -> Report | None:
     """Route a submitted report, counting the attempt first in its own transaction, so
     that failures count too; past ROUTING_MAX_ATTEMPTS the report goes to the dispatchers.
-    Returns None when there was nothing to do."""
+    Returns None when there was nothing to do.
+
+    With `batch_size` above 1 the same pass also routes up to `batch_size - 1` other
+    submitted reports never attempted yet (oldest first, skipping those another worker holds),
+    in one transaction: a burst of filed reports costs one read and one write per batch, not
+    per report. Their own messages then find them routed and do nothing. A batch that fails
+    is routed report by report, so one bad report only fails itself: its attempt is counted
+    and its own message retries it.
+    """
     from reports import lifecycle
 
     with transaction.atomic():
-        counted = Report.objects.filter(pk=report_id, status=ReportStatus.SUBMITTED).update(
-            routing_attempts=F("routing_attempts") + 1
+        attempts = dict(
+            Report.objects.select_for_update()
+            .filter(pk=report_id, status=ReportStatus.SUBMITTED)
+            .values_list("pk", "routing_attempts")
         )
-    if not counted:
+        if batch_size > 1:
+            attempts.update(
+                Report.objects.select_for_update(skip_locked=True)
+                .filter(status=ReportStatus.SUBMITTED, routing_attempts=0)
+                .exclude(pk=report_id)
+                .order_by("pk")
+                .values_list("pk", "routing_attempts")[: batch_size - 1]
+            )
+        if attempts:
+            Report.objects.filter(pk__in=list(attempts)).update(
+                routing_attempts=F("routing_attempts") + 1
+            )
+    own_attempts = attempts.pop(report_id, None)
+    others = list(attempts)
+    if own_attempts is not None and own_attempts + 1 > settings.ROUTING_MAX_ATTEMPTS:
+        _reports_route_each(others, together=True)
+        return lifecycle.report_routing_gave_up(report_id=report_id, attempts=own_attempts + 1)
+    if own_attempts is None:
+        _reports_route_each(others, together=True)
         return None
-    attempts = Report.objects.values_list("routing_attempts", flat=True).get(pk=report_id)
-    if attempts > settings.ROUTING_MAX_ATTEMPTS:
-        return lifecycle.report_routing_gave_up(report_id=report_id, attempts=attempts)
-    return lifecycle.report_route(report_id=report_id)
+    if not others:
+        return lifecycle.report_route(report_id=report_id)
+    try:
+        routed = lifecycle.reports_route(report_ids=[report_id, *others])
+    except Exception:
+        logger.warning("Routing %d reports together failed; routing each", len(others) + 1)
+        _reports_route_each(others, together=False)
+        return lifecycle.report_route(report_id=report_id)  # its failure retries this task
+    return next((report for report in routed if report.pk == report_id), None)
+
+
+def _reports_route_each(report_ids: list[int], *, together: bool) -> None:
+    """Route other reports, in one pass when `together`, and one by one when that fails or
+    is not asked for; a report that fails on its own is left submitted (its attempt counted)
+    for its own message to retry."""
+    from reports import lifecycle
+
+    if not report_ids:
+        return
+    if together:
+        try:
+            lifecycle.reports_route(report_ids=report_ids)
+        except Exception:
+            logger.warning("Routing %d reports together failed; routing each", len(report_ids))
+        else:
+            return
+    for other_id in report_ids:
+        try:
+            lifecycle.report_route(report_id=other_id)
+        except Exception:
+            logger.exception("Routing report %s failed; its own task retries it", other_id)
 
 
 # Citizen actions on a report that leave its status alone (transitions are in lifecycle).
