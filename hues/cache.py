@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,59 @@ def _tolerate(operation: str, call: Callable[[], T], fallback: T) -> T:
     return result
 
 
+class PersistentRedisCacheClient(RedisCacheClient):
+    """Django's client builds a new `redis.Redis` object (and its dictionary of response
+    callbacks) for every operation; one per connection pool serves them all: it is
+    thread-safe and holds no connection itself (the pool does)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        django: Any = self  # Django's private helpers, untyped
+        index = django._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            pool = django._get_connection_pool(write)
+            client = self._clients[index] = django._client(connection_pool=pool)
+        return client
+
+
+# One request counted in a window that starts with the window's first request and lasts
+# ARGV[1] seconds: the count so far and the milliseconds left, in one round trip. A key left
+# without an expiry (it cannot happen, but would block for ever) gets one.
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1]) * 1000
+end
+return {count, left}
+"""
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = PersistentRedisCacheClient
+        self._hit_scripts: dict[int, Any] = {}  # per client (id)
+
+    def hit(self, key: str, seconds: int) -> tuple[int, float]:
+        """Count one request under `key` (see `count_hit`)."""
+
+        def call() -> tuple[int, float]:
+            redis_key = self.make_and_validate_key(key)
+            client = self._cache.get_client(redis_key, write=True)
+            script = self._hit_scripts.get(id(client))
+            if script is None:
+                script = self._hit_scripts[id(client)] = client.register_script(_HIT)
+            count, left = script(keys=[redis_key], args=[seconds])
+            return int(count), int(left) / 1000
+
+        return _tolerate("hit", call, (0, 0.0))
+
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         return _tolerate(
             "get", lambda: super(ResilientRedisCache, self).get(key, default, version), default
@@ -92,3 +145,19 @@ class ResilientRedisCache(RedisCache):
         _tolerate(
             "delete_many", lambda: super(ResilientRedisCache, self).delete_many(keys, version), None
         )
+
+
+def count_hit(cache: BaseCache, key: str, seconds: int) -> tuple[int, float]:
+    """Count one request under `key` in a window of `seconds` that starts with its first
+    request: the requests counted in the window so far (this one included) and the seconds
+    until it ends. On Redis one round trip (a script); (0, 0) while Redis is away, so
+    nothing is limited then. Other caches (the process-local one of tests and the
+    embedded mode) take two steps and answer the whole window as the time left."""
+    if isinstance(cache, ResilientRedisCache):
+        return cache.hit(key, seconds)
+    cache.add(key, 0, seconds)
+    try:
+        return int(cache.incr(key)), float(seconds)
+    except ValueError:  # expired between the two steps
+        cache.set(key, 1, seconds)
+        return 1, float(seconds)

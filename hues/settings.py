@@ -364,10 +364,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "hues.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-    ],
+    # One count per request: a signed-in user's under `user`, else the address's under `anon`.
+    "DEFAULT_THROTTLE_CLASSES": ["hues.throttling.RequesterThrottle"],
     # Per user or phone number, and per client address (hues.throttling); with DEBUG on, high
     # enough for a test client filing 100 reports a minute.
     "DEFAULT_THROTTLE_RATES": {

@@ -7,13 +7,22 @@ tries). Each scope's rate is read from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] 
 request comes, so a change of settings applies at once; a scope with no rate is a
 configuration error. The client address is DRF's: REMOTE_ADDR, or the address NUM_PROXIES
 trusted proxies put into X-Forwarded-For.
+
+Each limit is a counter per scope and client in a window that opens with the client's first
+request and lasts the rate's period (`hues.cache.count_hit`: one round trip to Redis, one
+script); every request in the window counts, refused ones too, and the window's end is the
+Retry-After. A client may thus send up to twice the rate across the end of one window and the
+start of the next, never more. While Redis is away nothing is counted and nothing refused:
+the limits fail open, at once after the first timeout (hues.cache).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from rest_framework.request import Request
@@ -21,10 +30,14 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from accounts.phones import InvalidPhoneNumber, normalize_phone
+from hues.cache import count_hit
 
 
 class ScopeThrottle(SimpleRateThrottle):
     """A limit on one scope; subclasses say whom it counts."""
+
+    num_requests: int | None  # from the rate, by DRF's constructor
+    duration: int | None
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
@@ -39,6 +52,18 @@ class ScopeThrottle(SimpleRateThrottle):
     def ident(self, request: Request) -> str | None:
         raise NotImplementedError
 
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if self.num_requests is None or self.duration is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        count, self.left = count_hit(cache, self.key, self.duration)
+        return count <= self.num_requests
+
+    def wait(self) -> float | None:
+        return max(1, math.ceil(self.left))
+
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         ident = self.ident(request)
         if ident is None:
@@ -51,6 +76,25 @@ class IPThrottle(ScopeThrottle):
 
     def ident(self, request: Request) -> str | None:
         return self.get_ident(request)
+
+
+class RequesterThrottle(ScopeThrottle):
+    """The API-wide limit (DEFAULT_THROTTLE_CLASSES): a signed-in user's requests under the
+    scope `user`, an anonymous client's per address under `anon`; one count per request."""
+
+    def __init__(self) -> None:
+        super().__init__("anon")
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if request.user and request.user.is_authenticated:
+            self.scope = "user"
+            self.rate = self.get_rate()
+            self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def ident(self, request: Request) -> str | None:
+        user = request.user
+        return str(user.pk) if user and user.is_authenticated else self.get_ident(request)
 
 
 class UserThrottle(ScopeThrottle):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -142,7 +142,9 @@ FEED_VERSION_KEY = "reports:feed-version"
 # Names of categories, areas and agencies, and reporters' names.
 REFERENCE_VERSION_KEY = "reports:reference-version"
 REPORT_VERSION_KEY = "reports:report-version:{}"
-FEED_CACHE_PARAMETERS = frozenset({"status", "category", "area", "agency", "ordering", "page_size"})
+FEED_CACHE_PARAMETERS = frozenset(
+    {"status", "category", "area", "agency", "ordering", "page_size", "near", "radius", "q"}
+)
 
 
 def feed_changed() -> None:
@@ -206,15 +208,19 @@ post_delete.connect(
 )
 
 
-def feed_cache_key(*, url: str, parameters: Iterable[str], anonymous: bool) -> str | None:
+def feed_cache_key(
+    *, url: str, parameters: Mapping[str, str] | None, anonymous: bool
+) -> str | None:
     """The cache key of a feed page, or None when it is not cached: only anonymous first
-    pages (no cursor, no near, q or mine, which vary without bound), only while
-    FEED_CACHE_SECONDS is on."""
-    if not settings.FEED_CACHE_SECONDS or not anonymous:
+    pages (no cursor, no mine), only while FEED_CACHE_SECONDS is on. `parameters` is the
+    request's query in canonical form (reports.api.filters.feed_cache_parameters; None: not
+    cacheable), so `near` and `q` pages are keyed on the point and the words they search."""
+    if not settings.FEED_CACHE_SECONDS or not anonymous or parameters is None:
         return None
     if not set(parameters) <= FEED_CACHE_PARAMETERS:
         return None
-    digest = hashlib.sha256(f"{get_language()}|{url}".encode()).hexdigest()
+    query = "&".join(f"{name}={parameters[name]}" for name in sorted(parameters))
+    digest = hashlib.sha256(f"{get_language()}|{url}|{query}".encode()).hexdigest()
     return f"reports:feed:{digest[:40]}"
 
 

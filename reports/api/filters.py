@@ -21,6 +21,7 @@ from reports.text import search_words
 DEFAULT_RADIUS_METRES = 1000
 MAX_RADIUS_METRES = 50_000
 MAX_SEARCH_WORDS = 10
+FEED_SEARCH_MAX_LENGTH = 200
 # A plain decimal number: no exponent, no "nan" or "inf", no digit separators.
 _NUMBER = re.compile(r"[-+]?\d{1,3}(?:\.\d{1,15})?")
 
@@ -229,7 +230,7 @@ class ReportFilter(django_filters.FilterSet):
     )
     q = SearchFilter(
         method="filter_q",
-        max_length=200,
+        max_length=FEED_SEARCH_MAX_LENGTH,
         help_text=_(
             "Search the description, address and reference: reports holding every word, "
             'in any case, with or without diacritics ("duong" finds "đường").'
@@ -292,3 +293,34 @@ class ReportFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
         return selectors.reports_matching(queryset, query=value)
+
+
+def feed_cache_parameters(query: Any) -> dict[str, str] | None:
+    """A feed request's parameters in one canonical form, checked by the same fields as the
+    filters' (`near=16.46370,107.5909` and `near=16.4637,107.59090` are one point; "Đường"
+    and "duong" one search): what keys a cached page. None when one is invalid or repeated
+    (the filter set answers those)."""
+    canonical: dict[str, str] = {}
+    for name in query:
+        values = query.getlist(name)
+        if name == "status":
+            canonical[name] = ",".join(sorted(set(values)))
+            continue
+        if len(values) != 1:
+            return None
+        value = values[0]
+        try:
+            if name == "near":
+                lat, lng = PointField().clean(value)
+                canonical[name] = f"{lat!r},{lng!r}"
+            elif name == "radius":
+                field = forms.IntegerField(min_value=1, max_value=MAX_RADIUS_METRES)
+                canonical[name] = str(field.clean(value))
+            elif name == "q":
+                text = SearchField(max_length=FEED_SEARCH_MAX_LENGTH).clean(value)
+                canonical[name] = " ".join(search_words(text))
+            else:
+                canonical[name] = value
+        except forms.ValidationError:
+            return None
+    return canonical

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import QuerySet
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -14,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -24,7 +26,7 @@ from hues.api_schema import error_response
 from hues.throttling import IPThrottle, UserThrottle
 from reports import idempotency, lifecycle, selectors, services
 from reports.api.etags import feed_etag, not_modified, report_etag
-from reports.api.filters import ReportFilter, StrictBooleanField
+from reports.api.filters import ReportFilter, StrictBooleanField, feed_cache_parameters
 from reports.api.pagination import KeysetPagination
 from reports.api.serializers import (
     AreaOutput,
@@ -123,15 +125,19 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             400: error_response("`invalid` (fields): a filter, the cursor or the ordering."),
         },
     )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        key = selectors.feed_cache_key(
-            url=request.build_absolute_uri(),
-            parameters=request.query_params.keys(),
-            anonymous=request_user(request) is None,
+    def list(  # type: ignore[override]  # a cached page is bytes, not a DRF Response
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        key = self._cache_key(
+            selectors.feed_cache_key(
+                url=request.build_absolute_uri(request.path),
+                parameters=feed_cache_parameters(request.query_params),
+                anonymous=request_user(request) is None,
+            )
         )
         version, cached = selectors.feed_cache_get(key) if key else ((), None)
         if cached is not None:
-            etag, body = cached
+            etag, content = cached
         else:
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
             paginator = cast(KeysetPagination, self.paginator)
@@ -140,11 +146,33 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             if not_modified(request, etag):
                 return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
             body = self.get_paginated_response(self.get_serializer(page, many=True).data).data
-            if key:
-                selectors.feed_cache_set(key, version, (etag, body))
-        if not_modified(request, etag):
+            if not key:
+                return Response(body, headers={"ETag": etag})
+            content = self._render(body)
+            selectors.feed_cache_set(key, version, (etag, content))
+        return self._cached_response(etag, content)
+
+    # Cached pages are kept rendered (JSON bytes): a hit costs two Redis round trips (the
+    # throttle's count, then the page with its versions) and no query, serialising or
+    # rendering. Only for the JSON renderer (the browsable API of DEBUG renders afresh).
+
+    def _cache_key(self, key: str | None) -> str | None:
+        renderer = getattr(self.request, "accepted_renderer", None)
+        return key if key and isinstance(renderer, JSONRenderer) else None
+
+    def _render(self, body: Any) -> bytes:
+        request = self.request
+        content = request.accepted_renderer.render(
+            body, request.accepted_media_type, self.get_renderer_context()
+        )
+        return content.encode() if isinstance(content, str) else content
+
+    def _cached_response(self, etag: str, content: bytes) -> HttpResponseBase:
+        if not_modified(self.request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        return Response(body, headers={"ETag": etag})
+        response = HttpResponse(content, content_type=self.request.accepted_renderer.media_type)
+        response["ETag"] = etag
+        return response
 
     @extend_schema(
         description=(
@@ -158,23 +186,29 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             404: error_response("`not_found`: no such report, or another citizen's private one."),
         },
     )
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        key = selectors.report_cache_key(
-            url=request.build_absolute_uri(), anonymous=request_user(request) is None
+    def retrieve(  # type: ignore[override]  # as list
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        key = self._cache_key(
+            selectors.report_cache_key(
+                url=request.build_absolute_uri(), anonymous=request_user(request) is None
+            )
         )
         reference = self.kwargs["reference"]
         versions, cached = selectors.feed_cache_get(key, reference) if key else ((), None)
         if cached is not None:
-            etag, body = cached
+            etag, content = cached
         else:
             report = self.get_object()
             etag = report_etag(request, report)
             body = self.get_serializer(report).data
-            if key:
-                selectors.feed_cache_set(key, versions, (etag, body))
-        if not_modified(request, etag):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        return Response(body, headers={"ETag": etag})
+            if not key:
+                if not_modified(request, etag):
+                    return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+                return Response(body, headers={"ETag": etag})
+            content = self._render(body)
+            selectors.feed_cache_set(key, versions, (etag, content))
+        return self._cached_response(etag, content)
 
     @extend_schema(
         description=(

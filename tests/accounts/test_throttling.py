@@ -107,8 +107,8 @@ def test_the_counts_live_in_the_cache_and_name_no_phone_number(throttle_rates, c
     login(from_address("198.51.100.9"), citizen.phone)
 
     digest = hashlib.sha256(citizen.phone.encode()).hexdigest()[:32]
-    assert len(cache.get(f"throttle_login_{digest}")) == 1
-    assert len(cache.get("throttle_login_ip_198.51.100.9")) == 1
+    assert cache.get(f"throttle_login_{digest}") == 1
+    assert cache.get("throttle_login_ip_198.51.100.9") == 1
     assert cache.get(f"throttle_login_{citizen.phone}") is None
 
 
@@ -294,3 +294,64 @@ def test_staff_see_no_lockouts(lockout, staff_a, manager, dispatcher):
         client = Client()
         client.force_login(user, backend="accounts.backends.PhoneBackend")
         assert client.get("/admin/axes/accessattempt/").status_code == 403
+
+
+# The API-wide limit: one count per request
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    from hues import throttling
+
+    keys: list[str] = []
+    real = throttling.count_hit
+
+    def spy(cache, key, seconds):
+        keys.append(key)
+        return real(cache, key, seconds)
+
+    monkeypatch.setattr(throttling, "count_hit", spy)
+    return keys
+
+
+def test_an_anonymous_request_is_counted_once_per_address(counted, throttle_rates, reference_data):
+    throttle_rates(anon="2/min")
+    client = from_address("203.0.113.40")
+
+    answers = [client.get("/api/v1/reports") for _ in range(3)]
+
+    assert counted == ["throttle_anon_203.0.113.40"] * 3
+    assert [a.status_code for a in answers[:2]] == [200, 200]
+    assert_throttled(answers[2])
+    assert from_address("203.0.113.41").get("/api/v1/reports").status_code == 200
+
+
+def test_a_signed_in_request_is_counted_once_per_user(counted, throttle_rates, citizen):
+    throttle_rates(user="1/min", anon="1000/min")
+    client = from_address("203.0.113.42")
+    client.force_authenticate(citizen)
+
+    answers = [client.get("/api/v1/reports?mine=true") for _ in range(2)]
+
+    assert counted == [f"throttle_user_{citizen.pk}"] * 2
+    assert answers[0].status_code == 200
+    assert_throttled(answers[1])
+    assert from_address("203.0.113.42").get("/api/v1/reports").status_code == 200
+
+
+def test_the_limits_let_everything_through_while_redis_is_down(monkeypatch, settings, citizen):
+    """Redis away: no count, no 429 (hues.cache fails open)."""
+    from hues import throttling
+
+    monkeypatch.setattr(throttling, "count_hit", lambda cache, key, seconds: (0, 0.0))
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "login": "1/min",
+        },
+    }
+
+    answers = [login(from_address("203.0.113.43"), citizen.phone) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [401, 401, 401]

@@ -89,3 +89,39 @@ def test_a_failure_opens_the_breaker(fresh_breaker, cache_without_redis):
     cache_without_redis.get("a")
 
     assert hues_cache._failed_at is not None
+
+
+def test_one_client_object_serves_every_operation():
+    """Django's client would build a redis.Redis per operation (a fifth of a cached page)."""
+    cache = ResilientRedisCache("redis://127.0.0.1:6379/0", {})
+
+    assert cache._cache.get_client("a") is cache._cache.get_client("b")
+    assert cache._cache.get_client("a", write=True) is cache._cache.get_client("b", write=True)
+
+
+def test_a_hit_is_not_counted_and_never_refused_while_redis_is_down(
+    fresh_breaker, cache_without_redis
+):
+    assert hues_cache.count_hit(cache_without_redis, "throttle_anon_x", 60) == (0, 0.0)
+
+
+def test_hits_count_in_a_window_that_opens_with_the_first(fresh_breaker):
+    url = os.environ.get("CACHE_URL", "")
+    need(url.startswith("redis://"), "CACHE_URL does not point at Redis")
+    cache = ResilientRedisCache(url, {})
+    cache.delete("throttle_test_window")
+
+    counts = [hues_cache.count_hit(cache, "throttle_test_window", 60) for _ in range(3)]
+
+    assert [count for count, _ in counts] == [1, 2, 3]
+    assert all(0 < left <= 60 for _, left in counts)
+    assert cache.get("throttle_test_window") == 3  # a plain integer, readable by the cache
+    cache.delete("throttle_test_window")
+
+
+def test_other_caches_count_in_two_steps():
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = LocMemCache("count-hit", {})
+
+    assert [hues_cache.count_hit(cache, "k", 60) for _ in range(2)] == [(1, 60.0), (2, 60.0)]

@@ -88,20 +88,62 @@ def test_a_category_renamed_shows_at_once(
     assert api.get(FEED).json()["results"][0]["category"]["name"] == "Đèn đường"
 
 
-def test_signed_in_users_and_unbounded_queries_are_not_cached(
+def test_signed_in_users_and_further_pages_are_not_cached(
     api_as: Callable[[User], Any],
     api: Any,
     make_report: Callable[..., Report],
     citizen: User,
 ) -> None:
-    report = make_report(citizen)
+    make_report(citizen)
+    make_report(citizen)
     client = api_as(citizen)
     client.get(FEED)
-    api.get(FEED, {"q": "den"})
+    second = api.get(FEED, {"page_size": 1}).json()["next"]
+    api.get(second)
     # Each asks the database again.
     assert queries(lambda: client.get(FEED)) > 0
-    assert queries(lambda: api.get(FEED, {"q": "den"})) > 0
-    assert references(api.get(FEED, {"near": f"{report.lat},{report.lng}"})) == [report.reference]
+    assert queries(lambda: client.get(FEED, {"q": "den"})) > 0
+    assert queries(lambda: api.get(second)) > 0
+    assert queries(lambda: api.get(FEED, {"created_after": "2020-01-01T00:00:00Z"})) > 0
+
+
+def test_near_and_search_pages_are_cached_on_the_point_and_the_words(
+    api: Any, make_report: Callable[..., Report], citizen: User
+) -> None:
+    report = make_report(citizen)
+    near = f"{report.lat},{report.lng}"
+    assert references(api.get(FEED, {"near": near})) == [report.reference]
+    assert references(api.get(FEED, {"q": "đèn"})) == [report.reference]
+
+    assert queries(lambda: api.get(FEED, {"near": f"{report.lat}0,{report.lng}"})) == 0
+    assert queries(lambda: api.get(FEED, {"q": "  DEN "})) == 0
+    assert queries(lambda: api.get(FEED, {"near": near, "radius": 20})) > 0  # another radius
+    assert queries(lambda: api.get(FEED, {"q": "den rac"})) > 0  # other words
+
+
+def test_a_new_report_shows_at_once_near_and_in_a_search(
+    api: Any, make_report: Callable[..., Report], citizen: User
+) -> None:
+    old = make_report(citizen)
+    near = f"{old.lat},{old.lng}"
+    api.get(FEED, {"near": near})
+    api.get(FEED, {"q": "den"})
+    new = make_report(citizen)
+
+    assert references(api.get(FEED, {"near": near})) == [new.reference, old.reference]
+    assert references(api.get(FEED, {"q": "den"})) == [new.reference, old.reference]
+
+
+def test_an_invalid_near_or_search_is_refused_even_after_a_cached_page(
+    api: Any, make_report: Callable[..., Report], citizen: User
+) -> None:
+    report = make_report(citizen)
+    api.get(FEED, {"q": "den"})
+    api.get(FEED, {"near": f"{report.lat},{report.lng}"})
+
+    assert api.get(FEED, {"q": "den" + "," * 200}).status_code == 400
+    assert api.get(FEED, {"near": f"{report.lat},{report.lng},1"}).status_code == 400
+    assert api.get(FEED, {"near": f"{report.lat},{report.lng}", "radius": 0}).status_code == 400
 
 
 def test_off_when_the_setting_is_zero(
