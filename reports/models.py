@@ -323,6 +323,33 @@ class Report(models.Model):
             models.Index(fields=["agency", "status", "-id"], name="report_agency_status_id"),
             models.Index(fields=["reporter", "-id"], name="report_reporter_id"),
             models.Index(fields=["-id"], condition=Q(is_public=True), name="report_public_feed"),
+            # The statistics (reports.stats) read these without touching the table: what was
+            # filed in a time range, what was resolved in one (with what each figure needs),
+            # what is open now and what is overdue now, longest first.
+            models.Index(fields=["created_at", "category", "agency", "area"], name="report_filed"),
+            models.Index(
+                fields=[
+                    "resolved_at",
+                    "created_at",
+                    "due_at",
+                    "rating",
+                    "category",
+                    "agency",
+                    "area",
+                ],
+                condition=Q(status__in=["resolved", "closed"]),
+                name="report_resolved",
+            ),
+            models.Index(
+                fields=["category", "agency", "area", "status", "due_at", "waiting_since"],
+                condition=Q(status__in=["submitted", "needs_triage", "routed", "in_progress"]),
+                name="report_open",
+            ),
+            models.Index(
+                fields=["due_at", "id"],
+                condition=Q(status__in=["routed", "in_progress"], waiting_since__isnull=True),
+                name="report_overdue",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -587,3 +614,44 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({timezone.localtime(self.created_at):%d/%m/%Y %H:%M})"
+
+
+class DailyFigures(models.Model):
+    """The sums the statistics add up, per day in Hue's time, category, agency and area:
+    reports filed that day, and reports resolved that day (as reports.stats defines them),
+    with their deadlines, ratings and hours to resolution. reports.rollup keeps them: it
+    counts again each day a changed report touches. The statistics read them for the days
+    before today and count today from the reports themselves."""
+
+    day = models.DateField(_("day"))
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(Agency, null=True, on_delete=models.CASCADE, related_name="+")
+    area = models.ForeignKey(Area, null=True, on_delete=models.CASCADE, related_name="+")
+    received = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    with_deadline = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    ratings = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    hours_sum = models.FloatField(default=0.0)
+
+    class Meta:
+        verbose_name = _("daily figures")
+        verbose_name_plural = _("daily figures")
+        indexes = [models.Index(fields=["day"], name="dailyfigures_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}:{self.category_id}:{self.agency_id}:{self.area_id}"
+
+
+class DailyFiguresState(models.Model):
+    """One row: the moment up to which reports.rollup has counted the changed reports."""
+
+    counted_until = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("daily figures state")
+        verbose_name_plural = _("daily figures state")
+
+    def __str__(self) -> str:
+        return f"{self.counted_until}"

@@ -21,7 +21,7 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -29,7 +29,6 @@ from django.core.cache import cache
 from django.db.backends.signals import connection_created
 from django.db.models import (
     Aggregate,
-    Avg,
     Count,
     F,
     FloatField,
@@ -49,6 +48,8 @@ from reports.models import (
     Agency,
     Area,
     Category,
+    DailyFigures,
+    DailyFiguresState,
     Report,
     ReportStatus,
     localized,
@@ -56,6 +57,7 @@ from reports.models import (
 from reports.selectors import ROUTING_VERSION_KEY, cache_version, overdue_condition
 
 RESOLVED_STATUSES = (ReportStatus.RESOLVED, ReportStatus.CLOSED)
+Counted = TypeVar("Counted", Report, DailyFigures)
 
 
 # --- Database functions: epoch seconds and a median, on PostgreSQL and SQLite ---------------
@@ -65,7 +67,9 @@ class EpochSeconds(Func):
     """Seconds since 1970 of a timestamp, as a float."""
 
     output_field = FloatField()
-    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    # date_part is double precision; EXTRACT is numeric since PostgreSQL 14, slower to add
+    # up and to sort.
+    template = "DATE_PART('epoch', %(expressions)s)"
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         # Django keeps UTC timestamps as ISO text in SQLite; julianday() reads them.
@@ -192,14 +196,15 @@ class StatsFilters:
     agency_id: int | None = None
     area_id: int | None = None
 
-    def apply(self, reports: QuerySet[Report]) -> QuerySet[Report]:
+    def apply(self, rows: QuerySet[Counted]) -> QuerySet[Counted]:
+        """Reports (or daily figures) of the filters' category, agency and area."""
         if self.category_id is not None:
-            reports = reports.filter(category_id=self.category_id)
+            rows = rows.filter(category_id=self.category_id)
         if self.agency_id is not None:
-            reports = reports.filter(agency_id=self.agency_id)
+            rows = rows.filter(agency_id=self.agency_id)
         if self.area_id is not None:
-            reports = reports.filter(area_id=self.area_id)
-        return reports
+            rows = rows.filter(area_id=self.area_id)
+        return rows
 
     def cache_key(self) -> str:
         return (
@@ -290,7 +295,7 @@ class Figures:
     overdue: int = 0
     ratings: int = 0
     rating_sum: int = 0
-    average_resolution_hours: float | None = None
+    hours_sum: float = 0.0
     median_resolution_hours: float | None = None
 
     @property
@@ -301,23 +306,29 @@ class Figures:
     def satisfaction(self) -> float | None:
         return round(self.rating_sum / self.ratings, 2) if self.ratings else None
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Figures:
-        def hours(value: float | None) -> float | None:
-            return None if value is None else round(value, 1)
+    @property
+    def average_resolution_hours(self) -> float | None:
+        return round(self.hours_sum / self.resolved, 1) if self.resolved else None
 
-        return cls(
-            received=row["received"],
-            resolved=row["resolved"],
-            on_time=row["on_time"],
-            with_deadline=row["with_deadline"],
-            open=row["open"],
-            overdue=row["overdue"],
-            ratings=row["ratings"],
-            rating_sum=row["rating_sum"] or 0,
-            average_resolution_hours=hours(row["average_hours"]),
-            median_resolution_hours=hours(row.get("median_hours")),
-        )
+    def add(self, row: Mapping[str, Any]) -> None:
+        """Add the sums of one grouped row."""
+        for name in _SUMS:
+            value = row.get(name)
+            if value:
+                setattr(self, name, getattr(self, name) + value)
+
+
+_SUMS = (
+    "received",
+    "resolved",
+    "on_time",
+    "with_deadline",
+    "open",
+    "overdue",
+    "ratings",
+    "rating_sum",
+    "hours_sum",
+)
 
 
 @dataclass
@@ -335,87 +346,258 @@ class Statistics:
     areas: list[Group] = field(default_factory=list)
 
 
-def _aggregates(period: Period, now: datetime, *, median: bool = True) -> dict[str, Any]:
-    received = Q(created_at__gte=period.start, created_at__lt=period.end)
-    resolved = Q(
-        status__in=RESOLVED_STATUSES, resolved_at__gte=period.start, resolved_at__lt=period.end
-    )
-    with_deadline = resolved & Q(due_at__isnull=False)
-    rated = resolved & Q(rating__isnull=False)
+# Every figure is a sum, so it is counted once per combination of category, agency and area
+# (a few thousand at most, whatever the number of reports) and added up here for the city and
+# for each group. The days before today come from the daily figures (reports.rollup keeps
+# them); today is counted from the reports, read from indexes that hold every column needed
+# (filed in a range, resolved in a range, open now). A change to an earlier day shows once
+# the next refresh has run (every minute).
+KEYS = ("category_id", "agency_id", "area_id")
+GROUPINGS = ("agency", "category", "area")
+SUMS = ("received", "resolved", "with_deadline", "on_time", "ratings", "rating_sum", "hours_sum")
+
+
+def resolved_sums() -> dict[str, Any]:
+    """The aggregates of resolved reports, named s_<figure> (shared with reports.rollup)."""
     return {
-        "received": Count("id", filter=received),
-        "resolved": Count("id", filter=resolved),
-        "with_deadline": Count("id", filter=with_deadline),
-        "on_time": Count("id", filter=with_deadline & Q(resolved_at__lte=F("due_at"))),
-        "open": Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        "overdue": Count("id", filter=overdue_condition(now)),
-        "ratings": Count("id", filter=rated),
-        "rating_sum": Sum("rating", filter=rated),
-        "average_hours": Avg(_resolution_hours(), filter=resolved),
-        # An ordered-set aggregate: it sorts each group's rows and keeps PostgreSQL from
-        # aggregating in parallel (about 60% of the query's time on a million reports).
-        **({"median_hours": Median(_resolution_hours(), filter=resolved)} if median else {}),
+        "s_resolved": Count("*"),
+        "s_with_deadline": Count("due_at"),
+        "s_on_time": Count("due_at", filter=Q(resolved_at__lte=F("due_at"))),
+        "s_ratings": Count("rating"),
+        "s_rating_sum": Sum("rating"),
+        "s_hours_sum": Sum(_resolution_hours()),
     }
 
 
-def _relevant(reports: QuerySet[Report], filters: StatsFilters) -> QuerySet[Report]:
-    """Only the rows some figure counts: filed or resolved in the period, or open now."""
-    period = filters.period
+def _filed_in(reports: QuerySet[Report], start: datetime, end: datetime) -> QuerySet[Report]:
+    return reports.filter(created_at__gte=start, created_at__lt=end).order_by()
+
+
+def _resolved_in(reports: QuerySet[Report], start: datetime, end: datetime) -> QuerySet[Report]:
+    return reports.filter(
+        status__in=RESOLVED_STATUSES, resolved_at__gte=start, resolved_at__lt=end
+    ).order_by()
+
+
+def _resolved(reports: QuerySet[Report], filters: StatsFilters) -> QuerySet[Report]:
+    return _resolved_in(filters.apply(reports), filters.period.start, filters.period.end)
+
+
+def _open(reports: QuerySet[Report], filters: StatsFilters) -> QuerySet[Report]:
+    return filters.apply(reports).filter(status__in=OPEN_STATUSES).order_by()
+
+
+def counted_until() -> datetime | None:
+    """The moment up to which the daily figures are counted (None: never)."""
+    state = DailyFiguresState.objects.order_by("pk").first()
+    return state.counted_until if state is not None else None
+
+
+Split = tuple[Period | None, Period | None]
+
+
+def split_period(period: Period) -> Split:
+    """The days of `period` the daily figures have counted (those before the day of the
+    last refresh, today while the beat runs), and the days from then on, counted from the
+    reports. Without a refresh (no beat, as in the demo), everything is counted from the
+    reports: slower, never wrong."""
+    until = counted_until()
+    first_live = timezone.localdate(until) if until is not None else period.first
+    past = Period(period.first, min(period.last, first_live - timedelta(days=1)))
+    live = Period(max(period.first, first_live), period.last)
     return (
-        filters.apply(reports)
-        .filter(
-            Q(created_at__gte=period.start, created_at__lt=period.end)
-            | Q(resolved_at__gte=period.start, resolved_at__lt=period.end)
-            | Q(status__in=OPEN_STATUSES)
-        )
-        .order_by()
+        past if past.first <= past.last else None,
+        live if live.first <= live.last else None,
     )
 
 
-def figures_total(reports: QuerySet[Report], filters: StatsFilters) -> Figures:
-    """The figures of all `reports` (after the filters), in one query."""
+def _live_rows(reports: QuerySet[Report], filters: StatsFilters, live: Period) -> list[Any]:
+    """The sums of the reports filed or resolved from today on, per combination, in one
+    query: (category, agency, area, received, resolved, ..., hours)."""
+    base = filters.apply(reports)
+    zero = {f"s_{name}": Value(0) for name in SUMS if name != "received"}
+    zero["s_hours_sum"] = Value(0.0)
+    filed = (
+        _filed_in(base, live.start, live.end)
+        .values(*KEYS)
+        .annotate(s_received=Count("*"), **zero)
+        .values_list(*KEYS, *(f"s_{name}" for name in SUMS))
+    )
+    resolved = (
+        _resolved_in(base, live.start, live.end)
+        .values(*KEYS)
+        .annotate(s_received=Value(0), **resolved_sums())
+        .values_list(*KEYS, *(f"s_{name}" for name in SUMS))
+    )
+    return list(filed.union(resolved, all=True))
+
+
+def _past_rows(filters: StatsFilters, past: Period) -> list[Any]:
+    days = DailyFigures.objects.filter(day__gte=past.first, day__lte=past.last).order_by()
+    return list(
+        filters.apply(days)
+        .values(*KEYS)
+        .annotate(**{f"s_{name}": Sum(name) for name in SUMS})
+        .values_list(*KEYS, *(f"s_{name}" for name in SUMS))
+    )
+
+
+def _sum_rows(
+    reports: QuerySet[Report], filters: StatsFilters, split: Split
+) -> list[dict[str, Any]]:
+    """The sums per category, agency and area of the period: the daily figures for the days
+    they have counted, the reports for the rest (two queries)."""
+    past, live = split
+    rows = []
+    if past is not None:
+        rows += _past_rows(filters, past)
+    if live is not None:
+        rows += _live_rows(reports, filters, live)
+    names = (*KEYS, *SUMS)
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _open_rows(reports: QuerySet[Report], filters: StatsFilters) -> list[dict[str, Any]]:
+    """The open reports now per category, agency, area and status, and how many are
+    overdue (one query)."""
     now = timezone.now()
-    row = _relevant(reports, filters).aggregate(**_aggregates(filters.period, now))
-    return Figures.from_row(row)
+    return list(
+        _open(reports, filters)
+        .values(*KEYS, "status")
+        .annotate(open=Count("*"), overdue=Count("due_at", filter=overdue_condition(now)))
+    )
+
+
+@dataclass
+class Tally:
+    """The figures of the city and of every agency, category and area, added up from the
+    grouped rows; and the open reports per category and status."""
+
+    city: Figures
+    groups: dict[str, dict[int, Figures]]
+    open_by_category: dict[int, dict[str, int]]
+
+    @classmethod
+    def count(
+        cls, reports: QuerySet[Report], filters: StatsFilters, split: Split | None = None
+    ) -> Tally:
+        """`split`: split_period(filters.period), when the caller has it already."""
+        split = split or split_period(filters.period)
+        tally = cls(city=Figures(), groups={g: {} for g in GROUPINGS}, open_by_category={})
+        for row in [*_sum_rows(reports, filters, split), *_open_rows(reports, filters)]:
+            tally.city.add(row)
+            for group in GROUPINGS:
+                pk = row[f"{group}_id"]
+                if pk is not None:
+                    tally.groups[group].setdefault(pk, Figures()).add(row)
+            if "status" in row:
+                per_status = tally.open_by_category.setdefault(row["category_id"], {})
+                per_status[row["status"]] = per_status.get(row["status"], 0) + row["open"]
+        return tally
+
+    def by(self, group: str, medians: Mapping[int, float | None] | None = None) -> list[Group]:
+        """The groups of one kind that have something to count, the most received first;
+        reports without an agency (or area) are in no group."""
+        names = _names(group)
+        groups = []
+        for pk, figures in self.groups[group].items():
+            if pk not in names:
+                continue
+            if medians is not None:
+                figures.median_resolution_hours = medians.get(pk)
+            groups.append(Group(item=names[pk], figures=figures))
+        groups.sort(key=lambda g: (-g.figures.received, g.item.code))
+        return groups
+
+
+def _names(group: str) -> Mapping[int, Named]:
+    reference = stats_reference()
+    names: dict[str, Mapping[int, Named]] = {
+        "agency": reference.agencies,
+        "category": reference.categories,
+        "area": reference.areas,
+    }
+    return names[group]
+
+
+def _hours(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+# A median is no sum: it sorts the resolved rows of each group (an ordered-set aggregate,
+# which also keeps PostgreSQL from aggregating in parallel), so it is asked for only where it
+# is shown: the city's and those of the groupings asked for, in one query (a UNION ALL).
+CITY = "city"
+
+
+def medians(
+    reports: QuerySet[Report], filters: StatsFilters, *, groups: Iterable[str] = ()
+) -> dict[str, dict[int, float | None]]:
+    """The median resolution hours of the city (under CITY, key 0) and of every agency,
+    category or area in `groups`, in one query."""
+    kinds = [CITY, *groups]
+    resolved = _resolved(reports, filters)
+    parts = []
+    for n, kind in enumerate(kinds):
+        rows = resolved
+        if kind == CITY:
+            rows = rows.annotate(kind=Value(n), key=Value(0))
+        else:
+            rows = rows.filter(**{f"{kind}__isnull": False}).annotate(
+                kind=Value(n), key=F(f"{kind}_id")
+            )
+        parts.append(
+            rows.values("kind", "key")
+            .annotate(median=Median(_resolution_hours()))
+            .values_list("kind", "key", "median")
+        )
+    found: dict[str, dict[int, float | None]] = {kind: {} for kind in kinds}
+    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    for n, key, median in union:
+        if median is not None or kinds[n] != CITY:
+            found[kinds[n]][key] = _hours(median)
+    return found
+
+
+def median_hours(reports: QuerySet[Report], filters: StatsFilters) -> float | None:
+    return medians(reports, filters)[CITY].get(0)
+
+
+def median_hours_by(
+    reports: QuerySet[Report], filters: StatsFilters, *, group: str
+) -> dict[int, float | None]:
+    return medians(reports, filters, groups=[group])[group]
+
+
+def figures_total(reports: QuerySet[Report], filters: StatsFilters) -> Figures:
+    """The figures of all `reports` (after the filters), median included (four queries)."""
+    city = Tally.count(reports, filters).city
+    city.median_resolution_hours = median_hours(reports, filters)
+    return city
 
 
 def figures_by(
     reports: QuerySet[Report], filters: StatsFilters, *, group: str, median: bool = True
 ) -> list[Group]:
     """The figures per agency, category or area (`group` is "agency", "category" or
-    "area"), in one query; groups with nothing to count are left out, reports without an
-    agency (or area) too."""
-    reference = stats_reference()
-    groups_of: dict[str, Mapping[int, Named]] = {
-        "agency": reference.agencies,
-        "category": reference.categories,
-        "area": reference.areas,
-    }
-    names = groups_of[group]
-    now = timezone.now()
-    rows = (
-        _relevant(reports, filters)
-        .filter(**{f"{group}__isnull": False})
-        .values(f"{group}_id")
-        .annotate(**_aggregates(filters.period, now, median=median))
-    )
-    groups = [
-        Group(item=names[row[f"{group}_id"]], figures=Figures.from_row(row))
-        for row in rows
-        if row[f"{group}_id"] in names
-    ]
-    groups.sort(key=lambda g: (-g.figures.received, g.item.code))
-    return groups
+    "area"); groups with nothing to count are left out, reports without an agency (or
+    area) too."""
+    medians = median_hours_by(reports, filters, group=group) if median else None
+    return Tally.count(reports, filters).by(group, medians)
 
 
 def report_statistics(reports: QuerySet[Report], filters: StatsFilters) -> Statistics:
-    """The public figures: the whole, and per agency, category and area (four queries)."""
+    """The public figures: the whole, and per agency, category and area, medians included
+    (four queries)."""
+    tally = Tally.count(reports, filters)
+    found = medians(reports, filters, groups=GROUPINGS)
+    tally.city.median_resolution_hours = found[CITY].get(0)
     return Statistics(
         filters=filters,
-        city=figures_total(reports, filters),
-        agencies=figures_by(reports, filters, group="agency"),
-        categories=figures_by(reports, filters, group="category"),
-        areas=figures_by(reports, filters, group="area"),
+        city=tally.city,
+        agencies=tally.by("agency", found["agency"]),
+        categories=tally.by("category", found["category"]),
+        areas=tally.by("area", found["area"]),
     )
 
 
@@ -429,37 +611,52 @@ class DailyCounts:
     resolved: int
 
 
-def daily_counts(reports: QuerySet[Report], filters: StatsFilters) -> list[DailyCounts]:
-    """Reports received and resolved on each day of the period, in one query."""
+def daily_counts(
+    reports: QuerySet[Report], filters: StatsFilters, split: Split | None = None
+) -> list[DailyCounts]:
+    """Reports received and resolved on each day of the period, in one query: the daily
+    figures for the days they have counted, the reports for the rest."""
     zone = ZoneInfo(settings.TIME_ZONE)
-    period = filters.period
-    base = filters.apply(reports).order_by()
-    received = (
-        base.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .annotate(day=TruncDate("created_at", tzinfo=zone), kind=Value(0))
-        .values("day", "kind")
-        .annotate(n=Count("id"))
-        .values_list("day", "kind", "n")
-    )
-    resolved = (
-        base.filter(
-            status__in=RESOLVED_STATUSES,
-            resolved_at__gte=period.start,
-            resolved_at__lt=period.end,
+    past, live = split or split_period(filters.period)
+    parts: list[QuerySet[Any]] = []
+    if past is not None:
+        parts.append(
+            filters.apply(
+                DailyFigures.objects.filter(day__gte=past.first, day__lte=past.last).order_by()
+            )
+            .values("day")
+            .annotate(n_received=Sum("received"), n_resolved=Sum("resolved"))
+            .values_list("day", "n_received", "n_resolved")
         )
-        .annotate(day=TruncDate("resolved_at", tzinfo=zone), kind=Value(1))
-        .values("day", "kind")
-        .annotate(n=Count("id"))
-        .values_list("day", "kind", "n")
-    )
-    counts: dict[tuple[date, int], int] = {}
-    for day, kind, n in received.union(resolved, all=True):
+    if live is not None:
+        base = filters.apply(reports)
+        parts.append(
+            _filed_in(base, live.start, live.end)
+            .annotate(day=TruncDate("created_at", tzinfo=zone))
+            .values("day")
+            .annotate(n_received=Count("*"), n_resolved=Value(0))
+            .values_list("day", "n_received", "n_resolved")
+        )
+        parts.append(
+            _resolved_in(base, live.start, live.end)
+            .annotate(day=TruncDate("resolved_at", tzinfo=zone))
+            .values("day")
+            .annotate(n_received=Value(0), n_resolved=Count("*"))
+            .values_list("day", "n_received", "n_resolved")
+        )
+    counts: dict[date, list[int]] = {}
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    for day, received, resolved in rows:
         if isinstance(day, str):  # SQLite returns the union's dates as text
             day = date.fromisoformat(day)
-        counts[(day, kind)] = n
+        total = counts.setdefault(day, [0, 0])
+        total[0] += received or 0
+        total[1] += resolved or 0
     return [
-        DailyCounts(day=day, received=counts.get((day, 0), 0), resolved=counts.get((day, 1), 0))
-        for day in period.days
+        DailyCounts(
+            day=day, received=counts.get(day, [0, 0])[0], resolved=counts.get(day, [0, 0])[1]
+        )
+        for day in filters.period.days
     ]
 
 
@@ -473,23 +670,14 @@ class OpenCount:
         return sum(self.by_status.values())
 
 
-def open_by_category(reports: QuerySet[Report], filters: StatsFilters) -> list[OpenCount]:
-    """Open reports now, per category and status, in one query; the largest first."""
-    reference = stats_reference()
-    rows = (
-        filters.apply(reports)
-        .filter(status__in=OPEN_STATUSES)
-        .order_by()
-        .values("category_id", "status")
-        .annotate(n=Count("id"))
-    )
-    per_category: dict[int, dict[str, int]] = {}
-    for row in rows:
-        per_category.setdefault(row["category_id"], {})[row["status"]] = row["n"]
+def open_by_category(tally: Tally) -> list[OpenCount]:
+    """Open reports now, per category and status (from the tally, no query); the largest
+    first."""
+    categories = stats_reference().categories
     counts = [
-        OpenCount(item=reference.categories[pk], by_status=by_status)
-        for pk, by_status in per_category.items()
-        if pk in reference.categories
+        OpenCount(item=categories[pk], by_status=dict(by_status))
+        for pk, by_status in tally.open_by_category.items()
+        if pk in categories
     ]
     counts.sort(key=lambda c: (-c.total, c.item.code))
     return counts
@@ -558,13 +746,16 @@ def dashboard_figures(
     key = f"reports:dashboard:{scope}:{filters.cache_key()}:{overdue_limit}"
     figures = cache.get(key)
     if figures is None:
+        split = split_period(filters.period)
+        tally = Tally.count(reports, filters, split)
         figures = DashboardFigures(
-            total=figures_total(reports, filters),
-            # The dashboard's tables show average resolution times, not medians.
-            agencies=figures_by(reports, filters, group="agency", median=False),
-            areas=figures_by(reports, filters, group="area", median=False),
-            daily=daily_counts(reports, filters),
-            open_counts=open_by_category(reports, filters),
+            # The dashboard shows average resolution times, which add up from the daily
+            # figures; a median would sort every resolved report of the period again.
+            total=tally.city,
+            agencies=tally.by("agency"),
+            areas=tally.by("area"),
+            daily=daily_counts(reports, filters, split),
+            open_counts=open_by_category(tally),
             overdue=reports_overdue(reports, filters, limit=overdue_limit),
         )
         cache.set(key, figures, timeout=settings.DASHBOARD_CACHE_SECONDS)

@@ -13,6 +13,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from reports import rollup
 from tests.reports import stats_scenario
 from tests.reports.helpers import admin_client
 from tests.reports.stats_scenario import NOW
@@ -65,7 +66,7 @@ def test_a_dispatcher_sees_the_whole_city(dispatcher: User, scenario: Any) -> No
     assert response.status_code == 200
     html = response.content.decode()
     assert (kpi(html, "received"), kpi(html, "resolved")) == ("9", "4")
-    assert (kpi(html, "on-time"), kpi(html, "median")) == ("50.0%", "48.0 h")
+    assert (kpi(html, "on-time"), kpi(html, "average")) == ("50.0%", "103.5 h")
     assert (kpi(html, "satisfaction"), kpi(html, "open"), kpi(html, "overdue")) == (
         "3.67/5",
         "6",
@@ -213,7 +214,7 @@ def test_the_dashboard_agrees_with_the_public_statistics(dispatcher: User, scena
     assert kpi(html, "received") == str(city["received"])
     assert kpi(html, "resolved") == str(city["resolved"])
     assert kpi(html, "on-time") == f"{city['on_time_rate'] * 100:.1f}%"
-    assert kpi(html, "median") == f"{city['median_resolution_hours']} h"
+    assert kpi(html, "average") == f"{city['average_resolution_hours']} h"
     assert kpi(html, "open") == str(city["open"])
     for agency in public["agencies"]:
         cells = [
@@ -230,6 +231,7 @@ def test_figures_are_counted_once_per_scope_and_filters(
     settings.DASHBOARD_CACHE_SECONDS = 60
     assert kpi(page(admin_client(dispatcher), **NOVEMBER).content.decode(), "received") == "9"
     scenario["r3"].delete()
+    rollup.rebuild()  # a deletion is counted by the nightly rebuild
     # The same view within the minute comes from the cache; another scope is counted anew.
     assert kpi(page(admin_client(dispatcher), **NOVEMBER).content.decode(), "received") == "9"
     assert kpi(page(admin_client(manager), **NOVEMBER).content.decode(), "received") == "5"
