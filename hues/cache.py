@@ -152,7 +152,8 @@ def count_hit(cache: BaseCache, key: str, seconds: int) -> tuple[int, float]:
     request: the requests counted in the window so far (this one included) and the seconds
     until it ends. On Redis one round trip (a script); (0, 0) while Redis is away, so
     nothing is limited then. Other caches (the process-local one of tests and the
-    embedded mode) take two steps and answer the whole window as the time left."""
+    embedded mode) take two steps and answer the whole window as the time left. `cache` is
+    a backend (`caches["default"]`), not the `django.core.cache.cache` proxy."""
     if isinstance(cache, ResilientRedisCache):
         return cache.hit(key, seconds)
     cache.add(key, 0, seconds)

@@ -22,7 +22,7 @@ import hashlib
 import math
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from rest_framework.request import Request
@@ -58,7 +58,7 @@ class ScopeThrottle(SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        count, self.left = count_hit(cache, self.key, self.duration)
+        count, self.left = count_hit(caches["default"], self.key, self.duration)
         return count <= self.num_requests
 
     def wait(self) -> float | None:

@@ -355,3 +355,26 @@ def test_the_limits_let_everything_through_while_redis_is_down(monkeypatch, sett
     answers = [login(from_address("203.0.113.43"), citizen.phone) for _ in range(3)]
 
     assert [a.status_code for a in answers] == [401, 401, 401]
+
+
+def test_on_redis_a_request_is_counted_in_one_script_call(monkeypatch, throttle_rates, citizen):
+    from django.core.cache import caches
+
+    from hues.cache import ResilientRedisCache
+    from tests.conftest import need
+
+    need(isinstance(caches["default"], ResilientRedisCache), "the cache is not Redis")
+    calls: list[str] = []
+    real = ResilientRedisCache.hit
+    monkeypatch.setattr(
+        ResilientRedisCache,
+        "hit",
+        lambda self, key, seconds: calls.append(key) or real(self, key, seconds),
+    )
+    throttle_rates(login="5/min", login_ip="5/min")
+
+    login(from_address("198.51.100.10"), citizen.phone)
+
+    digest = hashlib.sha256(citizen.phone.encode()).hexdigest()[:32]
+    assert sorted(calls) == [f"throttle_login_{digest}", "throttle_login_ip_198.51.100.10"]
+    assert caches["default"].get(f"throttle_login_{digest}") == 1
