@@ -14,6 +14,7 @@ the web server (X-Accel-Redirect for nginx, X-Sendfile for Apache or lighttpd).
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 import time
@@ -35,6 +36,16 @@ def _signature(name: str, expires: int | None) -> str:
     return Signer(salt=SALT).signature(f"{name}|{expires or ''}")
 
 
+@functools.lru_cache(maxsize=65536)
+def _signed_url(secret: str, media_url: str, name: str, expires: int | None) -> str:
+    """A photo's URL, signed once per process: a feed page shows forty of them, and a
+    public photo's URL (or a private one's for the current period) never changes. Keyed on
+    the secret and MEDIA_URL too, so a change of settings makes new URLs."""
+    query: dict[str, str | int] = {"e": expires} if expires is not None else {}
+    query["s"] = _signature(name, expires)
+    return f"{media_url}{name}?{urlencode(query)}"
+
+
 def url_epoch(now: float | None = None) -> int:
     """The current period of expiring URLs: every URL made in one period is the same, and
     an answer's ETag changes with the period (reports.api.etags)."""
@@ -45,9 +56,7 @@ def url_epoch(now: float | None = None) -> int:
 def photo_url(name: str, *, expiring: bool) -> str:
     """The signed URL (path and query) of a stored photo file."""
     expires = (url_epoch() + 2) * settings.PHOTO_URL_MAX_AGE if expiring else None
-    query: dict[str, str | int] = {"e": expires} if expires is not None else {}
-    query["s"] = _signature(name, expires)
-    return f"{settings.MEDIA_URL}{name}?{urlencode(query)}"
+    return _signed_url(settings.SECRET_KEY, settings.MEDIA_URL, name, expires)
 
 
 def _valid(name: str, request: HttpRequest) -> bool:

@@ -220,3 +220,15 @@ def test_the_web_server_is_not_told_about_a_bad_signature(public_report, setting
 
     assert response.status_code == 404
     assert "X-Accel-Redirect" not in response
+
+
+def test_a_signed_url_made_once_is_made_anew_for_another_secret(settings):
+    """URLs are signed once per process (reports.media._signed_url); the secret keys them."""
+    from reports.media import photo_url
+
+    name = "photos/2026/01/" + "a" * 32 + ".jpg"
+    first = photo_url(name, expiring=False)
+    assert photo_url(name, expiring=False) == first
+    settings.SECRET_KEY = "another-secret-" + "x" * 40
+
+    assert photo_url(name, expiring=False) != first
