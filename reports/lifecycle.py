@@ -21,11 +21,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hues.errors import Conflict, InvalidInput, NotPermitted
-from hues.scheduling import enqueue_many, enqueue_on_commit
+from hues.scheduling import enqueue_on_commit
 from reports import deadlines
 from reports.models import (
     OPEN_STATUSES,
@@ -379,7 +380,7 @@ def report_route(*, report_id: int) -> Report | None:
     the report does not exist.
     """
     with transaction.atomic():
-        report = _lockable().filter(pk=report_id).first()
+        report = _lockable().filter(pk=report_id).defer("area__boundary").first()
         if report is None or report.status != S.SUBMITTED:
             return report
         name, data, changes = _routing(report, routing_snapshot(), None, timezone.now())
@@ -387,8 +388,33 @@ def report_route(*, report_id: int) -> Report | None:
     return report
 
 
-# Every field the routing transitions may write (bulk_update names them all).
+# Every field the routing transitions may write.
 _ROUTING_FIELDS = ["agency_id", "due_at", "routed_at", "status", "updated_at"]
+
+
+def _update_each(reports: list[Report], fields: list[str]) -> None:
+    """Write each report's `fields` in one UPDATE. A batch shares few distinct values (one
+    moment, a few agencies and deadlines), so each field is a CASE over the values, not over
+    the rows as QuerySet.bulk_update builds it: its cost grows with the agencies, not the
+    reports."""
+    changes: dict[str, Any] = {}
+    for name in fields:
+        model_field = Report._meta.get_field(name)
+        by_value: dict[Any, list[int]] = {}
+        for report in reports:
+            by_value.setdefault(getattr(report, model_field.attname), []).append(report.pk)
+        values = [Value(value, output_field=model_field) for value in by_value]
+        if len(values) == 1:
+            changes[model_field.attname] = values[0]
+            continue
+        changes[model_field.attname] = Case(
+            *(
+                When(pk__in=pks, then=value)
+                for value, pks in zip(values, by_value.values(), strict=True)
+            ),
+            output_field=model_field,
+        )
+    Report.objects.filter(pk__in=[report.pk for report in reports]).update(**changes)
 
 
 def reports_route(*, report_ids: Iterable[int]) -> list[Report]:
@@ -399,7 +425,10 @@ def reports_route(*, report_ids: Iterable[int]) -> list[Report]:
     """
     with transaction.atomic():
         reports = list(
-            _lockable().filter(pk__in=list(report_ids), status=S.SUBMITTED).order_by("pk")
+            _lockable()
+            .filter(pk__in=list(report_ids), status=S.SUBMITTED)
+            .defer("area__boundary")  # routing needs the area's code, not its polygon
+            .order_by("pk")
         )
         if not reports:
             return []
@@ -409,10 +438,10 @@ def reports_route(*, report_ids: Iterable[int]) -> list[Report]:
             name, data, changes = _routing(report, snapshot, calendar, now)
             event, _fields = _apply(report, name, actor=None, data=data, changes=changes, now=now)
             events.append(event)
-        Report.objects.bulk_update(reports, _ROUTING_FIELDS)
+        _update_each(reports, _ROUTING_FIELDS)
         Event.objects.bulk_create(events)
-        event_ids = [event.pk for event in events]
-        transaction.on_commit(lambda: enqueue_many("reports.notify", event_ids))
+        # One message for the batch's notifications, not one per event (reports.tasks).
+        enqueue_on_commit("reports.notify_many", [event.pk for event in events])
     return reports
 
 

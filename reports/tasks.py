@@ -3,6 +3,7 @@ that re-drive lost work."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import Task, shared_task
@@ -11,6 +12,8 @@ from django.db import OperationalError
 
 from hues.scheduling import enqueue
 from reports import idempotency, lifecycle, notifications, selectors, services
+
+logger = logging.getLogger(__name__)
 
 # Reports one routing pass takes in a worker: its own and the other waiting ones never tried
 # (services.report_route_attempt). Settings may name another (ROUTING_BATCH_SIZE).
@@ -55,6 +58,19 @@ def sweep_unrouted() -> int:
 )
 def notify(event_id: int) -> None:
     notifications.notify_event(event_id)
+
+
+@shared_task(name="reports.notify_many")
+def notify_many(event_ids: list[int]) -> None:
+    """Notify the events of a routing batch, one message for all of them. An event whose
+    notification fails is handed to its own `reports.notify` task, with that task's retries;
+    if even that cannot be sent, the notification sweeper finds it."""
+    for event_id in event_ids:
+        try:
+            notifications.notify_event(event_id)
+        except Exception:
+            logger.exception("Notifying event %s failed; retrying it on its own", event_id)
+            enqueue("reports.notify", event_id)
 
 
 @shared_task(name="reports.sweep_unnotified")

@@ -13,9 +13,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reports import lifecycle, services
-from reports.models import Event, Report, ReportStatus
-from reports.tasks import route_report
+from reports import lifecycle, notifications, services
+from reports.models import Event, Notification, Report, ReportStatus
+from reports.tasks import notify_many, route_report
 from tests.conftest import PHU_XUAN_POINT, VY_DA_POINT
 
 pytestmark = pytest.mark.django_db
@@ -111,18 +111,56 @@ def test_a_batch_routes_each_report_as_routing_it_alone_would(make_report, citiz
     assert [outcome(r) for r in batched] == [outcome(r) for r in alone]
 
 
-def test_each_event_of_a_batch_is_notified_once_after_the_commit(
+def test_the_events_of_a_batch_are_notified_in_one_message_after_the_commit(
     unrouted, django_capture_on_commit_callbacks
 ):
     reports = unrouted(3)
     with (
-        mock.patch("reports.lifecycle.enqueue_many") as enqueue_many,
+        mock.patch("hues.scheduling.enqueue") as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         lifecycle.reports_route(report_ids=[r.pk for r in reports])
 
     events = Event.objects.filter(report__in=reports, kind=Event.Kind.ROUTED)
-    enqueue_many.assert_called_once_with("reports.notify", sorted(e.pk for e in events))
+    enqueue.assert_called_once_with("reports.notify_many", sorted(e.pk for e in events))
+
+
+def test_each_event_of_a_batch_tells_its_reporter_once(
+    unrouted, citizen, django_capture_on_commit_callbacks
+):
+    reports = unrouted(3)
+    with django_capture_on_commit_callbacks(execute=True):  # notify_many runs eagerly
+        lifecycle.reports_route(report_ids=[r.pk for r in reports])
+    events = list(Event.objects.filter(report__in=reports, kind=Event.Kind.ROUTED))
+
+    notify_many(event_ids=[e.pk for e in events])  # run again: a redelivered message
+
+    for event in events:
+        assert Notification.objects.filter(event=event, user=citizen).count() == 1
+        event.refresh_from_db()
+        assert event.notified_at is not None
+
+
+def test_an_event_whose_notification_fails_is_retried_on_its_own(unrouted):
+    reports = unrouted(2)
+    lifecycle.reports_route(report_ids=[r.pk for r in reports])
+    bad, good = Event.objects.filter(report__in=reports, kind=Event.Kind.ROUTED).order_by("pk")
+    real = notifications.notify_event
+
+    def notify_event(event_id):
+        if event_id == bad.pk:
+            raise OSError("SMS gateway away")
+        return real(event_id)
+
+    with (
+        mock.patch.object(notifications, "notify_event", notify_event),
+        mock.patch("reports.tasks.enqueue") as enqueue,
+    ):
+        notify_many(event_ids=[bad.pk, good.pk])
+
+    enqueue.assert_called_once_with("reports.notify", bad.pk)
+    good.refresh_from_db()
+    assert good.notified_at is not None
 
 
 def test_nothing_is_notified_when_the_batch_rolls_back(
@@ -130,14 +168,14 @@ def test_nothing_is_notified_when_the_batch_rolls_back(
 ):
     reports = unrouted(2)
     with (
-        mock.patch("reports.lifecycle.enqueue_many") as enqueue_many,
+        mock.patch("hues.scheduling.enqueue") as enqueue,
         mock.patch.object(Event.objects, "bulk_create", side_effect=RuntimeError("disk full")),
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(RuntimeError),
     ):
         lifecycle.reports_route(report_ids=[r.pk for r in reports])
 
-    enqueue_many.assert_not_called()
+    enqueue.assert_not_called()
     assert _statuses(reports) == [(ReportStatus.SUBMITTED, 0)] * 2
 
 
