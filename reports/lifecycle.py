@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, Field, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -400,6 +400,7 @@ def _update_each(reports: list[Report], fields: list[str]) -> None:
     changes: dict[str, Any] = {}
     for name in fields:
         model_field = Report._meta.get_field(name)
+        assert isinstance(model_field, Field)  # noqa: S101 - the routing fields are concrete
         by_value: dict[Any, list[int]] = {}
         for report in reports:
             by_value.setdefault(getattr(report, model_field.attname), []).append(report.pk)
