@@ -66,7 +66,7 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["phone_verified_at", "last_login", "date_joined", "groups_display"]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
-        (_("Person"), {"fields": ["full_name", "email", "home_area"]}),
+        (_("Person"), {"fields": ["full_name", "email", "home_area", "language"]}),
         (_("Role"), {"fields": ["role", "agency", "groups_display", "is_active"]}),
         (_("Dates"), {"fields": ["phone_verified_at", "last_login", "date_joined"]}),
     ]

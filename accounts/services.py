@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -79,10 +79,11 @@ def phone_code_send(*, user: User, purpose: str) -> None:
         created_at=now,
         expires_at=now + settings.VERIFICATION_CODE_TTL,
     )
-    text = _("Hue-S: your code is %(code)s. It is valid for %(minutes)d minutes.") % {
-        "code": code,
-        "minutes": int(settings.VERIFICATION_CODE_TTL.total_seconds() // 60),
-    }
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        text = _("Hue-S: your code is %(code)s. It is valid for %(minutes)d minutes.") % {
+            "code": code,
+            "minutes": int(settings.VERIFICATION_CODE_TTL.total_seconds() // 60),
+        }
     enqueue_on_commit("accounts.send_sms", user.phone, text)
 
 
@@ -113,7 +114,9 @@ def phone_code_check(*, user: User, purpose: str, code: str) -> None:
     raise CodeInvalid(field="code")
 
 
-def user_register(*, phone: str, password: str, full_name: str) -> User:
+def user_register(
+    *, phone: str, password: str, full_name: str, language: str | None = None
+) -> User:
     """Create a citizen account (or refresh an unverified one) and text it a code.
 
     A verified (or deactivated) phone cannot be registered again; registering an unverified
@@ -135,6 +138,7 @@ def user_register(*, phone: str, password: str, full_name: str) -> User:
             if user is None:
                 user = User(phone=phone, role=Role.CITIZEN)
             user.full_name = full_name.strip()
+            user.language = _language(language)
             _check_password(password, user)
             user.set_password(password)
             user.save()
@@ -177,9 +181,18 @@ def user_set_role(*, user: User, role: str, agency: Any | None) -> User:
     return user
 
 
+def _language(language: str | None) -> str:
+    """One of settings.LANGUAGES: the one given, else the active one, else the default."""
+    known = {code for code, _name in settings.LANGUAGES}
+    for choice in (language, translation.get_language()):
+        if choice and choice.split("-")[0] in known:
+            return choice.split("-")[0]
+    return settings.LANGUAGE_CODE
+
+
 def user_update_profile(*, user: User, **fields: Any) -> User:
-    """Change what a user may change about themselves: name, email, home area."""
-    allowed = {"full_name", "email", "home_area"}
+    """Change what a user may change about themselves: name, email, home area, language."""
+    allowed = {"full_name", "email", "home_area", "language"}
     for name, value in fields.items():
         if name not in allowed:
             raise InvalidInput(field=name)

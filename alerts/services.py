@@ -160,10 +160,9 @@ def alert_select_recipients(*, alert_id: int) -> int:
     return len(batches)
 
 
-def _notification(alert: Alert, user_id: int) -> Notification:
-    # Users have no language preference yet: written in Vietnamese, with both languages in
-    # `data` for the app to choose.
-    with translation.override(settings.LANGUAGE_CODE):
+def _notification(alert: Alert, user_id: int, language: str) -> Notification:
+    # In the recipient's language, with both languages in `data` for the app to choose.
+    with translation.override(language or settings.LANGUAGE_CODE):
         title, body = alert.title, alert.text
     data: dict[str, Any] = {
         "alert": alert.pk,
@@ -202,14 +201,14 @@ def _notify_batch(alert: Alert, batch: int) -> int:
             AlertRecipient.objects.select_for_update(of=("self",))
             .filter(alert=alert, batch=batch, handled_at__isnull=True)
             .select_related("user")
-            .only("id", "user_id", "user__is_active", "user__deleted_at")
+            .only("id", "user_id", "user__is_active", "user__deleted_at", "user__language")
             .order_by("id")
         )
         if not recipients:
             return 0
         told = [r for r in recipients if r.user.is_active and r.user.deleted_at is None]
         created = Notification.objects.bulk_create(
-            [_notification(alert, recipient.user_id) for recipient in told]
+            [_notification(alert, r.user_id, r.user.language) for r in told]
         )
         for recipient, notification in zip(told, created, strict=True):
             recipient.notification = notification

@@ -161,8 +161,7 @@ def _recipients(event: Event, agency: Agency | None) -> dict[int, tuple[User, st
 
 
 def _language(user: User) -> str:
-    # Users have no language preference yet: everyone is written to in Vietnamese.
-    return settings.LANGUAGE_CODE
+    return user.language or settings.LANGUAGE_CODE
 
 
 def _time(moment: Any) -> str:

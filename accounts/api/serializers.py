@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -36,6 +37,14 @@ class RegisterInput(serializers.Serializer):
         max_length=128, trim_whitespace=False, style={"input_type": "password"}
     )
     full_name = serializers.CharField(max_length=150)
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text=_(
+            "The language the account is written to in (notifications, alerts, codes); by "
+            "default the request's language (Accept-Language), else Vietnamese."
+        ),
+    )
 
 
 class RegisterOutput(serializers.Serializer):
@@ -108,6 +117,7 @@ class MeOutput(serializers.ModelSerializer):
             "role",
             "is_verified",
             "home_area",
+            "language",
             "agency",
             "date_joined",
         ]
@@ -120,6 +130,7 @@ class MeUpdateInput(serializers.Serializer):
     home_area = serializers.SlugRelatedField(
         slug_field="code", queryset=Area.objects.all(), required=False, allow_null=True
     )
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
 
 
 class DeviceInput(serializers.Serializer):

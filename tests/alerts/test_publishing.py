@@ -351,3 +351,17 @@ def test_an_agency_is_not_a_citizen(make_alert, publish, phu_xuan):
     manager = UserFactory(home_area=phu_xuan, role=Role.MANAGER, agency=AgencyFactory())
 
     assert manager.pk not in told(publish(make_alert(areas=[phu_xuan])))
+
+
+def test_each_citizen_is_told_in_their_own_language(make_alert, publish, resident, phu_xuan):
+    vietnamese = resident(phu_xuan)
+    english = resident(phu_xuan, language="en")
+
+    alert = publish(make_alert(areas=[phu_xuan]))
+
+    titles = dict(
+        Notification.objects.filter(kind="alert", data__alert=alert.pk).values_list(
+            "user_id", "title"
+        )
+    )
+    assert titles == {vietnamese.pk: alert.title_vi, english.pk: alert.title_en}
