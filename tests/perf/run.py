@@ -470,12 +470,58 @@ print(json.dumps(dict(jpeg_half_decode_s=jpeg_half, jpeg_process_s=jpeg_process,
         os.unlink(f.name)
 
 
+def clone_database(template: str, name: str, media: Path) -> None:
+    """A fresh copy of a benchmark database (PostgreSQL copies the template's files),
+    migrated in case the template is older than the code."""
+    psql("postgres", f"DROP DATABASE IF EXISTS {name}")
+    psql("postgres", f"CREATE DATABASE {name} TEMPLATE {template}")
+    env = server_env(name, media)
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def celery_worker_args() -> list[str]:
+    """One worker process (solo pool), as a small deployment runs it."""
+    worker = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "hues", "worker", "-P", "solo"]
+    return [*worker, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
+
+
+def broker_backlog() -> int:
+    """Messages waiting in this harness's broker queue, and those delivered but not
+    acknowledged yet."""
+    import redis
+
+    client = redis.Redis.from_url(f"{REDIS}/{BROKER_DB}")
+    return int(client.llen("celery")) + int(client.hlen("unacked"))
+
+
+def routing_checks(database: str, first: int) -> dict[str, int]:
+    """Counts that must be 0 (or equal) after routing: reports routed more than once, and
+    routing events not yet marked notified."""
+    kinds = "('routed', 'needs_triage')"
+    row = psql(
+        database,
+        f"""SELECT
+            (SELECT count(*) FROM (SELECT report_id FROM reports_event
+              WHERE report_id >= {first} AND kind IN {kinds}
+              GROUP BY report_id HAVING count(*) > 1) twice),
+            (SELECT count(*) FROM reports_event WHERE report_id >= {first}
+              AND kind IN {kinds}),
+            (SELECT count(*) FROM reports_event WHERE report_id >= {first}
+              AND kind IN {kinds} AND notified_at IS NULL)""",
+    ).split("|")
+    return {
+        "routed_twice": int(row[0]),
+        "routing_events": int(row[1]),
+        "routing_events_not_notified": int(row[2]),
+    }
+
+
 def routing_burst(size_db: str, media: Path, burst: int, logs: Path) -> dict[str, Any]:
     """One Celery worker process (solo pool) routes `burst` submitted reports queued at once;
-    the rate is taken from the reports' own routed_at, first to last."""
+    the rate is taken from the reports' own updated_at, first to last. Then the worker works
+    off the rest of its queue (the routed reports' own messages and the notifications)."""
     database = "hues_bench_routing"
-    psql("postgres", f"DROP DATABASE IF EXISTS {database}")
-    psql("postgres", f"CREATE DATABASE {database} TEMPLATE {size_db}")
+    clone_database(size_db, database, media)
     redis_flush()
     env = server_env(database, media)
     try:
@@ -504,11 +550,10 @@ with app.producer_or_acquire() as producer:
 print(json.dumps(len(ids)))
 """,
         )
-        worker = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "hues", "worker", "-P", "solo"]
-        worker += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
         left = burst
-        with process(worker, env, logs / "celery-routing.log") as proc:
-            deadline = time.monotonic() + 300
+        with process(celery_worker_args(), env, logs / "celery-routing.log") as proc:
+            started = time.monotonic()
+            deadline = started + 300
             while time.monotonic() < deadline:
                 left = int(
                     psql(
@@ -520,6 +565,11 @@ print(json.dumps(len(ids)))
                 if left == 0:
                     break
                 time.sleep(1)
+            routed_after = time.monotonic() - started
+            while time.monotonic() < deadline and broker_backlog():
+                time.sleep(0.5)
+            drained_after = time.monotonic() - started
+            backlog = broker_backlog()
             rss = rss_mb(proc.pid)
         span = psql(
             database,
@@ -534,12 +584,260 @@ print(json.dumps(len(ids)))
             "left_submitted": left,
             "seconds": seconds,
             "per_second": (burst - left) / seconds if seconds else 0.0,
+            "worker_seconds_until_routed": routed_after,
+            "worker_seconds_until_queue_empty": drained_after,
+            "broker_backlog_left": backlog,
+            **routing_checks(database, first),
             "worker_rss_mb": rss[0],
             "worker_peak_rss_mb": rss[1],
         }
     finally:
         redis_flush()
         psql("postgres", f"DROP DATABASE IF EXISTS {database}")
+
+
+E2E_CATEGORIES = ["street_lighting", "garbage", "urban_order", "trees_parks", "drainage"]
+E2E_KEYS = 100  # Open311 keys the text reports rotate over (60 requests/min each, by default)
+
+
+def e2e_credentials(env: dict[str, str]) -> dict[str, Any]:
+    """A JWT for the citizen who files the photo reports, and Open311 keys (one service
+    account) for the text-only ones: the mobile API needs a photo, Open311 carries none."""
+    code = f"""
+from rest_framework_simplejwt.tokens import RefreshToken
+from accounts.models import User
+from open311.services import api_key_create
+first = api_key_create(name="benchmark 0")
+keys = [first.key] + [api_key_create(name=f"benchmark {{n}}", user=first.api_key.user).key
+                      for n in range(1, {E2E_KEYS})]
+token = str(RefreshToken.for_user(User.objects.get(phone={FILER_PHONE!r})).access_token)
+print(json.dumps({{"token": token, "keys": keys}}))
+"""
+    return django_eval(env, code)
+
+
+async def open_loop(
+    base: str, credentials: dict[str, Any], jpeg: bytes, args: argparse.Namespace, run: int
+) -> list[dict[str, Any]]:
+    """File reports at fixed arrival rates for `args.e2e_seconds`: each request is sent at
+    its scheduled moment whether or not the earlier ones have been answered (an open loop),
+    and its latency counts from that moment, so a slow server cannot slow the load down."""
+    import asyncio
+    import random
+
+    import httpx
+
+    rng = random.Random(run)
+    results: list[dict[str, Any]] = []
+    headers = {**PROXY_HEADERS}
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=50)
+
+    def point() -> tuple[str, str]:
+        lat = CENTRE[0] + rng.uniform(-0.004, 0.004)
+        lng = CENTRE[1] + rng.uniform(-0.004, 0.004)
+        return f"{lat:.6f}", f"{lng:.6f}"
+
+    async def one(client: httpx.AsyncClient, kind: str, n: int, scheduled: float) -> None:
+        await asyncio.sleep(max(0.0, scheduled - loop.time()))
+        lat, lng = point()
+        category = E2E_CATEGORIES[n % len(E2E_CATEGORIES)]
+        client_ip = {"X-Forwarded-For": f"198.51.100.{n % 250 + 1}"}
+        reference = ""
+        try:
+            if kind == "text":
+                answer = await client.post(
+                    "/open311/v2/requests.json",
+                    headers={**headers, **client_ip},
+                    data={
+                        "api_key": credentials["keys"][n % len(credentials["keys"])],
+                        "service_code": category,
+                        "lat": lat,
+                        "long": lng,
+                        "description": f"Benchmark {run}-{n}: báo cáo không có ảnh",
+                    },
+                )
+                if answer.status_code == 201:
+                    reference = answer.json()[0]["service_request_id"]
+            else:
+                answer = await client.post(
+                    "/api/v1/reports",
+                    headers={
+                        **headers,
+                        **client_ip,
+                        "Authorization": f"Bearer {credentials['token']}",
+                    },
+                    data={
+                        "category": category,
+                        "description": f"Benchmark {run}-{n}: báo cáo có ảnh",
+                        "lat": lat,
+                        "lng": lng,
+                    },
+                    files={"photos": ("phone.jpg", jpeg, "image/jpeg")},
+                )
+                if answer.status_code == 201:
+                    reference = answer.json()["reference"]
+            status = answer.status_code
+        except httpx.HTTPError as error:
+            status = type(error).__name__
+        results.append(
+            {
+                "kind": kind,
+                "status": status,
+                "reference": reference,
+                "latency_ms": (loop.time() - scheduled) * 1000,
+            }
+        )
+
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        start = loop.time() + 0.5
+        jobs = []
+        for kind, rate in (("text", args.e2e_text_rate), ("photo", args.e2e_photo_rate)):
+            count = int(rate * args.e2e_seconds)
+            jobs += [one(client, kind, n, start + n / rate) for n in range(count)]
+        await asyncio.gather(*jobs)
+    return results
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def e2e_routed(database: str, references: list[str], timeout: float) -> dict[str, Any]:
+    """Wait (bounded) until the filed reports are routed; the time from each report's
+    created_at to its routing event (routed, or sent to triage by the rules)."""
+    if not references:
+        return {"routed": 0, "left_submitted": 0}
+    listed = ",".join(f"'{r}'" for r in references if re.fullmatch(r"[A-Z]+-\d+-\d+", r))
+    deadline = time.monotonic() + timeout
+    left = len(references)
+    while time.monotonic() < deadline:
+        left = int(
+            psql(
+                database,
+                f"SELECT count(*) FROM reports_report WHERE reference IN ({listed}) "
+                "AND status = 'submitted'",
+            )
+        )
+        if left == 0:
+            break
+        time.sleep(1)
+    rows = psql(
+        database,
+        f"""SELECT extract(epoch FROM min(e.created_at) - r.created_at)
+            FROM reports_report r JOIN reports_event e ON e.report_id = r.id
+            WHERE r.reference IN ({listed}) AND e.kind IN ('routed', 'needs_triage')
+            GROUP BY r.id""",
+    ).split()
+    seconds = [float(v) for v in rows]
+    return {
+        "routed": len(seconds),
+        "left_submitted": left,
+        "to_routed_p50_s": percentile(seconds, 0.5),
+        "to_routed_p95_s": percentile(seconds, 0.95),
+        "to_routed_max_s": max(seconds) if seconds else float("nan"),
+    }
+
+
+def e2e_run(
+    base: str, database: str, credentials: dict[str, Any], jpeg: bytes, args: argparse.Namespace
+) -> dict[str, Any]:
+    import asyncio
+
+    started = time.monotonic()
+    answers = asyncio.run(open_loop(base, credentials, jpeg, args, run=args.e2e_run))
+    load_seconds = time.monotonic() - started
+    args.e2e_run += 1
+    out: dict[str, Any] = {"load_seconds": load_seconds}
+    for kind in ("text", "photo"):
+        mine = [a for a in answers if a["kind"] == kind]
+        latencies = [a["latency_ms"] for a in mine if a["status"] == 201]
+        out[kind] = {
+            "requests": len(mine),
+            "created": len(latencies),
+            "errors": sum(a["status"] != 201 for a in mine),
+            "error_kinds": sorted({str(a["status"]) for a in mine if a["status"] != 201}),
+            "create_p50_ms": percentile(latencies, 0.5),
+            "create_p95_ms": percentile(latencies, 0.95),
+            "create_max_ms": max(latencies) if latencies else float("nan"),
+        }
+    references = [a["reference"] for a in answers if a["reference"]]
+    out["errors"] = out["text"]["errors"] + out["photo"]["errors"]
+    out.update(e2e_routed(database, references, timeout=180))
+    return out
+
+
+def measure_e2e(
+    template: str, args: argparse.Namespace, media: Path, jpeg: bytes, logs: Path
+) -> dict[str, Any]:
+    """Filing at fixed rates (text-only reports through Open311, photo reports through the
+    mobile API) against gunicorn (2 workers) and one Celery worker process, twice: the
+    201-to-routed times, creation latencies, and both processes' memory after each run."""
+    database = "hues_bench_e2e"
+    clone_database(template, database, media)
+    redis_flush()
+    env = server_env(database, media, workers=args.workers)
+    try:
+        credentials = e2e_credentials(env)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        gunicorn = [str(ROOT / ".venv" / "bin" / "gunicorn"), "hues.wsgi", "--bind"]
+        gunicorn += [f"127.0.0.1:{port}", "--workers", str(args.workers)]
+        gunicorn += ["--access-logfile", "/dev/null", "--backlog", "2048"]
+        out: dict[str, Any] = {
+            "database": database,
+            "text_per_second": args.e2e_text_rate,
+            "photo_per_second": args.e2e_photo_rate,
+            "seconds": args.e2e_seconds,
+            "photo_bytes": len(jpeg),
+            "runs": [],
+        }
+        with (
+            process(gunicorn, env, logs / "gunicorn-e2e.log") as server,
+            process(celery_worker_args(), env, logs / "celery-e2e.log") as worker,
+        ):
+            wait_http(f"{base}/api/v1/health")
+            log(
+                f"[{database}] e2e: {args.e2e_text_rate}/s text (Open311) + "
+                f"{args.e2e_photo_rate}/s with one photo ({len(jpeg) >> 10} KiB) for "
+                f"{args.e2e_seconds} s; gunicorn {args.workers} workers, 1 Celery worker"
+            )
+            api_workers = children(server.pid)
+            for n in (1, 2):
+                run = e2e_run(base, database, credentials, jpeg, args)
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline and broker_backlog():
+                    time.sleep(0.5)
+                run["broker_backlog_left"] = broker_backlog()
+                run["worker_rss_mb"], run["worker_peak_rss_mb"] = rss_mb(worker.pid)
+                run["api_rss_mb"] = {str(p): rss_mb(p)[0] for p in api_workers}
+                run["api_peak_rss_mb"] = {str(p): rss_mb(p)[1] for p in api_workers}
+                out["runs"].append(run)
+                log(f"  run {n}: " + e2e_line(run))
+        return out
+    finally:
+        redis_flush()
+        psql("postgres", f"DROP DATABASE IF EXISTS {database}")
+
+
+def e2e_line(run: dict[str, Any]) -> str:
+    text, photo = run["text"], run["photo"]
+    return (
+        f"{text['created']}/{text['requests']} text, {photo['created']}/{photo['requests']} "
+        f"photo created in {run['load_seconds']:.0f} s, errors {run['errors']} "
+        f"{text['error_kinds'] + photo['error_kinds'] or ''}; create p95 text "
+        f"{text['create_p95_ms']:.0f} ms, photo {photo['create_p95_ms']:.0f} ms (p50 "
+        f"{text['create_p50_ms']:.0f} / {photo['create_p50_ms']:.0f} ms); 201->routed p50 "
+        f"{run['to_routed_p50_s']:.2f} s, p95 {run['to_routed_p95_s']:.2f} s, max "
+        f"{run['to_routed_max_s']:.2f} s ({run['routed']} routed, {run['left_submitted']} "
+        f"left); worker RSS {run['worker_rss_mb']:.0f} MiB (peak "
+        f"{run['worker_peak_rss_mb']:.0f}), API "
+        + "/".join(f"{v:.0f}" for v in run["api_rss_mb"].values())
+        + " MiB"
+    )
 
 
 def machine() -> dict[str, Any]:
@@ -624,8 +922,28 @@ def summarise(results: dict[str, Any]) -> list[str]:
         lines.append(
             f"routing: {routing['burst'] - routing['left_submitted']} of {routing['burst']} in "
             f"{routing['seconds']:.1f} s = {routing['per_second']:.0f}/s (target >= 300/s); "
-            f"worker RSS {routing['worker_rss_mb']:.0f} MiB, peak "
-            f"{routing['worker_peak_rss_mb']:.0f} MiB"
+            f"queue empty after {routing['worker_seconds_until_queue_empty']:.1f} s "
+            f"(backlog left {routing['broker_backlog_left']}); routed twice "
+            f"{routing['routed_twice']}, events {routing['routing_events']}, not notified "
+            f"{routing['routing_events_not_notified']}; worker RSS "
+            f"{routing['worker_rss_mb']:.0f} MiB, peak {routing['worker_peak_rss_mb']:.0f} MiB"
+        )
+    e2e = results.get("e2e")
+    if e2e:
+        first, second = e2e["runs"][0], e2e["runs"][-1]
+        lines.append(
+            f"e2e ({e2e['text_per_second']}/s text + {e2e['photo_per_second']}/s photo, "
+            f"{e2e['seconds']} s), run 1: {e2e_line(first)}"
+        )
+        lines.append(
+            f"e2e target: 0 errors ({'ok' if first['errors'] == 0 else 'MISSED'}), p95 "
+            f"201->routed < 1 s ({'ok' if first['to_routed_p95_s'] < 1 else 'MISSED'})"
+        )
+        growth = second["worker_rss_mb"] / first["worker_rss_mb"] - 1
+        lines.append(
+            f"Celery worker RSS after run 1 / 2: {first['worker_rss_mb']:.0f} / "
+            f"{second['worker_rss_mb']:.0f} MiB ({growth:+.1%}, target <= +20% "
+            f"{'ok' if growth <= 0.2 else 'MISSED'}); peak {second['worker_peak_rss_mb']:.0f} MiB"
         )
     return lines
 
@@ -639,7 +957,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--creates", type=int, help="reports filed with a photo (default 12)")
     parser.add_argument("--burst", type=int, help="reports in the routing burst (10000)")
-    parser.add_argument("--skip", default="", help="comma-separated: http,photo,routing")
+    parser.add_argument("--skip", default="", help="comma-separated: http,photo,routing,e2e")
+    parser.add_argument(
+        "--template",
+        help="database the routing and e2e phases copy (default: the first size's)",
+    )
+    parser.add_argument("--e2e-seconds", type=int, help="seconds of e2e load (default 60)")
+    parser.add_argument("--e2e-text-rate", type=float, default=50, help="text reports/s")
+    parser.add_argument("--e2e-photo-rate", type=float, default=8, help="photo reports/s")
+    parser.add_argument(
+        "--e2e-photo-mp", type=float, default=12, help="megapixels of the e2e photo (default 12)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         log("wrk is needed: apt-get install wrk")
@@ -651,6 +979,8 @@ def main() -> int:
     args.seconds = args.seconds or (3 if quick else 10)
     args.creates = args.creates or (3 if quick else 12)
     args.burst = args.burst or (1000 if quick else 10000)
+    args.e2e_seconds = args.e2e_seconds or (10 if quick else 60)
+    args.e2e_run = 1
     skip = set(filter(None, args.skip.split(",")))
     results: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -676,9 +1006,17 @@ def main() -> int:
             if "photo" not in skip:
                 env = server_env(db_name(sizes[0]), media)
                 results["photo"] = photo_ratios(env, jpeg, rounds=3 if quick else 7)
-            if "routing" not in skip:
+            template = args.template or db_name(sizes[0])
+            if not args.template and not {"routing", "e2e"} <= skip:
                 ensure_database(sizes[0], media)
-                results["routing"] = routing_burst(db_name(sizes[0]), media, args.burst, logs)
+            if "routing" not in skip:
+                results["routing"] = routing_burst(template, media, args.burst, logs)
+            if "e2e" not in skip:
+                e2e_jpeg = jpeg
+                if args.e2e_photo_mp != 12:
+                    side = round((args.e2e_photo_mp * 1e6 / 12) ** 0.5)
+                    e2e_jpeg = phone_jpeg(4 * side, 3 * side)
+                results["e2e"] = measure_e2e(template, args, media, e2e_jpeg, logs)
         finally:
             for name in sorted(logs.iterdir()):
                 tail = name.read_text()[-1500:].strip()
@@ -688,7 +1026,10 @@ def main() -> int:
     log("\n".join(["", "== results ==", *lines]))
     results["summary"] = lines
     RESULTS.mkdir(exist_ok=True)
-    name = "quick.json" if quick else "latest.json"
+    # A run of some phases only keeps its own file, so it never replaces a full run's.
+    phases = [p for p in ("http", "photo", "routing", "e2e") if p not in skip]
+    suffix = "" if len(phases) == 4 else "-" + "-".join(phases)
+    name = f"quick{suffix}.json" if quick else f"latest{suffix}.json"
     (RESULTS / name).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     log(f"written: {RESULTS / name}")
     return 0
