@@ -22,7 +22,7 @@ from the reports.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,12 +47,20 @@ def _zone() -> ZoneInfo:
 
 
 def _on_days(field: str, days: Iterable[date]) -> Q:
-    """`field` falls on one of `days` (in Hue's time), as ranges the indexes serve."""
+    """`field` falls on one of `days` (in Hue's time), as ranges the indexes serve (one per
+    run of consecutive days)."""
     zone = _zone()
     condition = Q(pk__in=[])
+    runs: list[list[date]] = []
     for day in sorted(set(days)):
-        start = datetime.combine(day, time.min, tzinfo=zone)
-        condition |= Q(**{f"{field}__gte": start, f"{field}__lt": start + timedelta(days=1)})
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    for first, last in runs:
+        start = datetime.combine(first, time.min, tzinfo=zone)
+        end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+        condition |= Q(**{f"{field}__gte": start, f"{field}__lt": end})
     return condition
 
 
@@ -123,14 +131,31 @@ def _save_state(state: DailyFiguresState | None, counted_until: datetime) -> Non
         state.save(update_fields=["counted_until"])
 
 
+def _months(first: date, last: date) -> Iterator[list[date]]:
+    day = first
+    while day <= last:
+        month: list[date] = []
+        while day <= last and (not month or day.month == month[0].month):
+            month.append(day)
+            day += timedelta(days=1)
+        yield month
+
+
 def rebuild() -> int:
-    """Count every day again; the number of rows written."""
+    """Count every day again, a month at a time (in one transaction: readers see the old
+    figures until it commits); the number of rows written."""
     started = timezone.now()
     with transaction.atomic():
         state = _state()
-        written = _replace(None)
+        DailyFigures.objects.all().delete()
+        written = 0
+        first = Report.objects.order_by("created_at").values_list("created_at", flat=True).first()
+        if first is not None:
+            last = max(timezone.localdate(started), timezone.localdate(first))
+            for month in _months(timezone.localdate(first), last):
+                written += len(_replace(month))
         _save_state(state, started)
-    return len(written)
+    return written
 
 
 def days_touched(since: datetime) -> set[date]:
@@ -165,9 +190,8 @@ def refresh() -> int:
     with transaction.atomic():
         state = _state()
         if state is None:
-            days = sorted({row.day for row in _replace(None)})
-            _save_state(None, started)
-            return len(days)
+            rebuild()
+            return DailyFigures.objects.values("day").distinct().count()
         days = sorted(days_touched(state.counted_until - LOOK_BACK))
         if days:
             _replace(days)
