@@ -182,8 +182,13 @@ def _write(model: type[Model], names: Sequence[str], rows: list[tuple[Any, ...]]
     columns = [connection.ops.quote_name(c) for c in _columns(model, names)]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Binary: the server reads numbers and times as they are, instead of parsing
+            # their text (the larger part of a text COPY's time on the server).
+            types = _column_types(model, cursor)
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+            with raw.copy(sql) as copy:
+                copy.set_types([types[c] for c in _columns(model, names)])
                 for row in rows:
                     copy.write_row(row)
             return
@@ -197,6 +202,16 @@ def _write(model: type[Model], names: Sequence[str], rows: list[tuple[Any, ...]]
 
 
 LOADED_MODELS: tuple[type[Model], ...] = (Report, Photo, Event, Supporter)
+
+
+def _column_types(model: type[Model], cursor: Any) -> dict[str, int]:
+    """PostgreSQL: the type (oid) of each column of the model's table."""
+    cursor.execute(
+        "SELECT attname, atttypid FROM pg_attribute "
+        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        [model._meta.db_table],
+    )
+    return dict(cursor.fetchall())
 
 
 def _drop_secondary_indexes() -> list[str]:
@@ -375,8 +390,13 @@ def _derive_rows(
     return photos, events, supporters
 
 
-def _derive_in_database(*, first: int, last: int, user_start: int, user_count: int) -> None:
-    """The rules of `_derive_rows`, as INSERT ... SELECT over the reports first..last."""
+def _derived_statements(
+    *, first: int, last: int, user_start: int, user_count: int, parts: int = 1
+) -> list[tuple[type[Model], str, dict[str, Any]]]:
+    """The rules of `_derive_rows`, as INSERT ... SELECT over the reports first..last: the
+    table each fills, the statement and its parameters. The events come in `parts`
+    statements over ranges of reports (each report's timeline whole in one), so that
+    connections can share them."""
     report = connection.ops.quote_name(Report._meta.db_table)
     event = connection.ops.quote_name(Event._meta.db_table)
     photo = connection.ops.quote_name(Photo._meta.db_table)
@@ -506,8 +526,13 @@ def _derive_in_database(*, first: int, last: int, user_start: int, user_count: i
     }
     name = "to_char(shot_at AT TIME ZONE 'UTC', 'YYYY/MM') || '/' || md5(random()::text) || '.jpg'"
     # Table names come from the models and the values are parameters: no input in the SQL.
-    statements = [
-        f"INSERT INTO {event} ({columns}) " + " UNION ALL ".join(steps),
+    events = f"INSERT INTO {event} ({columns}) " + " UNION ALL ".join(steps)
+    size = -(-(last - first + 1) // parts)
+    statements: list[tuple[type[Model], str, dict[str, Any]]] = [
+        (Event, events, {**params, "first": start, "last": min(last, start + size - 1)})
+        for start in range(first, last + 1, size)
+    ]
+    photos, supporters = (
         f"""
         INSERT INTO {photo} (report_id, kind, image, thumbnail, width, height, uploaded_by_id,
                              created_at)
@@ -529,10 +554,151 @@ def _derive_in_database(*, first: int, last: int, user_start: int, user_count: i
         FROM {report}, generate_series(1, supporters_count) k
         WHERE {between} AND supporters_count > 0
         """,  # noqa: S608
-    ]
+    )
+    statements += [(Photo, photos, params), (Supporter, supporters, params)]
+    return statements
+
+
+def _derive_in_database(*, first: int, last: int, user_start: int, user_count: int) -> None:
+    """The derived rows over one connection, in the caller's transaction."""
+    statements = _derived_statements(
+        first=first, last=last, user_start=user_start, user_count=user_count
+    )
     with connection.cursor() as cursor:
-        for statement in statements:
+        for _model, statement, params in statements:
             cursor.execute(statement, params)
+
+
+# After the reports are committed, the rest (derived rows, index builds, foreign keys,
+# statistics) is shared by a few connections, each taking the next statement whose table is
+# ready: on PostgreSQL one statement uses one core (a trigram index over a million
+# descriptions alone takes a minute), so two run in about half the time.
+PARALLEL_CONNECTIONS = 2
+
+
+@dataclass
+class _Task:
+    sql: str
+    params: dict[str, Any] | None = None
+    table: str = ""  # the table the statement writes, or builds on
+    needs: frozenset[str] = frozenset()  # labels done first
+    label: str = ""
+    done: bool = False
+    taken: bool = False
+    rows: int = 0
+
+
+def _table_of(statement: str) -> str:
+    """The table of a CREATE INDEX ... ON or an ALTER TABLE statement."""
+    words = statement.replace("(", " ").split()
+    if words[0] == "ALTER":
+        name = words[2]
+    else:
+        name = words[words.index("ON") + 1]
+        if name == "ONLY":
+            name = words[words.index("ON") + 2]
+    return name.split(".")[-1].strip('"')
+
+
+def _finish_in_parallel(
+    *, dropped: list[str], first: int, last: int, user_start: int, user_count: int
+) -> dict[str, int]:
+    """Derive the photos, timelines and supporters of the committed reports first..last,
+    rebuild the dropped indexes, then add the foreign keys (NOT VALID at once, validated in
+    parallel: validation locks nothing that the others need) and ANALYZE, over
+    PARALLEL_CONNECTIONS connections. Returns the rows derived per table. A failure stops
+    the derivation, but the indexes and keys are still rebuilt before it is raised."""
+    import threading
+
+    from django.db import connections
+
+    tasks: list[_Task] = []
+    loaded = [m._meta.db_table for m in LOADED_MODELS]
+    for model, sql, params in _derived_statements(
+        first=first,
+        last=last,
+        user_start=user_start,
+        user_count=user_count,
+        parts=PARALLEL_CONNECTIONS,
+    ):
+        table = model._meta.db_table
+        tasks.append(_Task(sql=sql, params=params, table=table, label=f"load:{table}"))
+    # Longest first among what is ready: the reports' trigram index is ready at once.
+    indexes = sorted(
+        (d for d in dropped if not d.startswith("ALTER TABLE")),
+        key=lambda d: ("gin" not in d.lower(), loaded.index(_table_of(d))),
+    )
+    for position, definition in enumerate(indexes):
+        table = _table_of(definition)
+        needs = frozenset({f"load:{table}"} & {t.label for t in tasks})
+        task = _Task(sql=definition, table=table, needs=needs, label=f"index:{table}")
+        # The trigram index goes right after the first derived statement.
+        tasks.insert(1 if position == 0 else len(tasks), task)
+    constraints = [d for d in dropped if d.startswith("ALTER TABLE")]
+    everything = frozenset(t.label for t in tasks)
+    for definition in constraints:
+        name = definition.split("ADD CONSTRAINT ", 1)[1].split(" ", 1)[0]
+        table = _table_of(definition)
+        tasks.append(
+            _Task(sql=f"{definition} NOT VALID", table=table, needs=everything, label="keys")
+        )
+        validate = f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}"
+        tasks.append(_Task(sql=validate, table=table, needs=frozenset({"keys"}), label="valid"))
+    for table in loaded:
+        tasks.append(
+            _Task(sql=f"ANALYZE {connection.ops.quote_name(table)}", needs=everything | {"keys"})
+        )
+
+    lock = threading.Condition()
+    errors: list[BaseException] = []
+
+    def next_task() -> _Task | None:
+        with lock:
+            while True:
+                if errors:  # no more loading; the schema is still restored
+                    for task in tasks:
+                        if task.label.startswith("load:") and not task.taken:
+                            task.taken = task.done = True
+                waiting = [task for task in tasks if not task.taken]
+                if not waiting:
+                    return None
+                pending = {task.label for task in tasks if not task.done}
+                for task in waiting:
+                    if not task.needs & pending:
+                        task.taken = True
+                        return task
+                lock.wait()
+
+    def work() -> None:
+        try:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+                cursor.execute("SET synchronous_commit = off")
+                while (task := next_task()) is not None:
+                    try:
+                        cursor.execute(task.sql, task.params)
+                        task.rows = max(cursor.rowcount, 0)
+                    except Exception as error:  # raised below, once the schema is back
+                        with lock:
+                            errors.append(error)
+                    with lock:
+                        task.done = True
+                        lock.notify_all()
+        finally:
+            connections["default"].close()
+
+    threads = [threading.Thread(target=work) for _ in range(PARALLEL_CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    rows: dict[str, int] = {}
+    for task in tasks:
+        if task.label.startswith("load:"):
+            rows[task.table] = rows.get(task.table, 0) + task.rows
+    return rows
 
 
 # The generator.
@@ -616,8 +782,27 @@ def _users(rng: random.Random, count: int, now: datetime) -> tuple[list[int], st
                 joined,
             )
         )
+    # Columns this generator does not know yet get their model default (COPY would leave
+    # them NULL).
+    defaults = _plain_defaults(user_model, names)
+    if defaults:
+        names += list(defaults)
+        rows = [(*row, *defaults.values()) for row in rows]
     _write(user_model, names, rows)
     return [start + i for i in range(count)], f"{prefix}{first:07d}"
+
+
+def _plain_defaults(model: type[Model], names: Sequence[str]) -> dict[str, Any]:
+    """The non-null columns of `model` outside `names` that have a plain default value."""
+    return {
+        f.name: f.default
+        for f in model._meta.concrete_fields
+        if f.name not in names
+        and not f.null
+        and f.has_default()
+        and not callable(f.default)
+        and not f.primary_key
+    }
 
 
 def _photo_name(rng: random.Random, prefix: str, when: datetime) -> str:
@@ -693,6 +878,9 @@ def generate_reports(
         return value
 
     summary = Summary(statuses=dict.fromkeys(S.values, 0))
+    # Outside a transaction (the command), the reports are committed first and the rest is
+    # shared by several connections; inside one (tests), all of it stays in the caller's.
+    parallel = connection.vendor == "postgresql" and not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Check foreign keys at each statement's end, so that no trigger event is pending
@@ -886,7 +1074,9 @@ def generate_reports(
                 supporter_id += len(supporters)
             summary.reports += len(reports)
             say(f"Reports: {summary.reports} of {count} ({time.monotonic() - started:.0f} s).")
-        if connection.vendor == "postgresql":
+        for year, last in counters.items():
+            ReferenceCounter.objects.update_or_create(year=year, defaults={"last": last})
+        if connection.vendor == "postgresql" and not parallel:
             say(
                 "Photos, timelines, supporters: derived in the database "
                 f"({time.monotonic() - started:.0f} s)..."
@@ -897,21 +1087,39 @@ def generate_reports(
                 user_start=user_start,
                 user_count=user_count,
             )
-        summary.photos = Photo.objects.filter(report_id__gte=report_start).count()
-        summary.events = Event.objects.filter(report_id__gte=report_start).count()
-        summary.supporters = Supporter.objects.filter(report_id__gte=report_start).count()
-        for year, last in counters.items():
-            ReferenceCounter.objects.update_or_create(year=year, defaults={"last": last})
-        if dropped:
-            say(
-                f"Rebuilding {len(dropped)} indexes and foreign keys "
-                f"({time.monotonic() - started:.0f} s)..."
-            )
-            _rebuild(dropped)
+        if not parallel:
+            summary.photos = Photo.objects.filter(report_id__gte=report_start).count()
+            summary.events = Event.objects.filter(report_id__gte=report_start).count()
+            summary.supporters = Supporter.objects.filter(report_id__gte=report_start).count()
+            if dropped:
+                say(
+                    f"Rebuilding {len(dropped)} indexes and foreign keys "
+                    f"({time.monotonic() - started:.0f} s)..."
+                )
+                _rebuild(dropped)
+            _reset_sequences()
+    if parallel:
+        say(
+            "Reports committed; photos, timelines, supporters, then the "
+            f"{len(dropped)} indexes and foreign keys, over {PARALLEL_CONNECTIONS} connections "
+            f"({time.monotonic() - started:.0f} s)..."
+        )
+        rows = _finish_in_parallel(
+            dropped=dropped,
+            first=report_start,
+            last=report_start + count - 1,
+            user_start=user_start,
+            user_count=user_count,
+        )
+        summary.photos = rows.get(Photo._meta.db_table, 0)
+        summary.events = rows.get(Event._meta.db_table, 0)
+        summary.supporters = rows.get(Supporter._meta.db_table, 0)
         _reset_sequences()
+        say(f"Indexes and foreign keys rebuilt ({time.monotonic() - started:.0f} s).")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for model in (*LOADED_MODELS, get_user_model()):
+            models = [get_user_model()] if parallel else [*LOADED_MODELS, get_user_model()]
+            for model in models:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     summary.seconds = time.monotonic() - started
     return summary

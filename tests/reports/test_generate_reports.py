@@ -188,3 +188,43 @@ def test_a_count_below_one_is_refused(reference_data: None) -> None:
     with pytest.raises(CommandError, match="--count"):
         call_command("generate_reports", "--count", "0", stdout=io.StringIO())
     assert Report.objects.count() == 0
+
+
+SCHEMA = """
+SELECT (SELECT array_agg(indexname ORDER BY indexname) FROM pg_indexes
+        WHERE tablename IN ('reports_report', 'reports_photo', 'reports_event',
+                            'reports_supporter')),
+       (SELECT array_agg(conname || ':' || convalidated ORDER BY conname) FROM pg_constraint
+        WHERE conrelid::regclass::text IN ('reports_report', 'reports_photo', 'reports_event',
+                                           'reports_supporter'))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_rest_is_shared_by_connections_and_the_schema_comes_back(
+    reference_data: None,
+) -> None:
+    """On PostgreSQL, with the reports committed first (reports.bulk._finish_in_parallel):
+    the same rows as the one-connection path, every index and key back and validated."""
+    from django.db import connection
+
+    from tests.conftest import need
+
+    need(connection.vendor == "postgresql", "needs PostgreSQL")
+    with connection.cursor() as cursor:
+        cursor.execute(SCHEMA)
+        before = cursor.fetchone()
+
+    out = generate(count=300, users=30)
+
+    with connection.cursor() as cursor:
+        cursor.execute(SCHEMA)
+        after = cursor.fetchone()
+    assert set(after[0]) ^ set(before[0]) == set()
+    assert set(after[1]) ^ set(before[1]) == set()
+    assert all(name.endswith(":true") for name in before[1])
+    assert f"{Photo.objects.count()} photos, {Event.objects.count()} events" in out
+    assert f"{Supporter.objects.count()} supporters" in out
+    for report in Report.objects.all():
+        assert report.events.order_by("id").first().kind == Event.Kind.CREATED
+    assert Report.objects.count() == 300
