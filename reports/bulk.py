@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import random
+import time
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -571,9 +572,11 @@ def _derive_in_database(*, first: int, last: int, user_start: int, user_count: i
 
 # After the reports are committed, the rest (derived rows, index builds, foreign keys,
 # statistics) is shared by a few connections, each taking the next statement whose table is
-# ready: on PostgreSQL one statement uses one core (a trigram index over a million
-# descriptions alone takes a minute), so two run in about half the time.
-PARALLEL_CONNECTIONS = 2
+# ready: on PostgreSQL one statement uses one core (the trigram index over a million
+# descriptions alone takes over a minute), and while one waits for the disk another computes.
+PARALLEL_CONNECTIONS = 3
+PHASES = {"load": "photos, timelines, supporters", "index": "indexes", "keys": "keys added"}
+PHASES |= {"valid": "keys validated", "analyze": "ANALYZE"}
 
 
 @dataclass
@@ -601,7 +604,13 @@ def _table_of(statement: str) -> str:
 
 
 def _finish_in_parallel(
-    *, dropped: list[str], first: int, last: int, user_start: int, user_count: int
+    *,
+    dropped: list[str],
+    first: int,
+    last: int,
+    user_start: int,
+    user_count: int,
+    say: Callable[[str], None] = lambda _message: None,
 ) -> dict[str, int]:
     """Derive the photos, timelines and supporters of the committed reports first..last,
     rebuild the dropped indexes, then add the foreign keys (NOT VALID at once, validated in
@@ -646,11 +655,16 @@ def _finish_in_parallel(
         tasks.append(_Task(sql=validate, table=table, needs=frozenset({"keys"}), label="valid"))
     for table in loaded:
         tasks.append(
-            _Task(sql=f"ANALYZE {connection.ops.quote_name(table)}", needs=everything | {"keys"})
+            _Task(
+                sql=f"ANALYZE {connection.ops.quote_name(table)}",
+                needs=everything | {"keys"},
+                label="analyze",
+            )
         )
 
     lock = threading.Condition()
     errors: list[BaseException] = []
+    began = time.monotonic()
 
     def next_task() -> _Task | None:
         with lock:
@@ -672,7 +686,7 @@ def _finish_in_parallel(
     def work() -> None:
         try:
             with connections["default"].cursor() as cursor:
-                cursor.execute("SET maintenance_work_mem = '512MB'")
+                cursor.execute("SET maintenance_work_mem = '1GB'")
                 cursor.execute("SET synchronous_commit = off")
                 while (task := next_task()) is not None:
                     try:
@@ -683,6 +697,10 @@ def _finish_in_parallel(
                             errors.append(error)
                     with lock:
                         task.done = True
+                        kind = task.label.split(":")[0]
+                        if all(t.done for t in tasks if t.label.startswith(kind)):
+                            spent = time.monotonic() - began
+                            say(f"  {PHASES.get(kind, kind)} done ({spent:.0f} s).")
                         lock.notify_all()
         finally:
             connections["default"].close()
@@ -821,8 +839,6 @@ def generate_reports(
 ) -> Summary:
     """Add `count` reports (and `users` new citizens, a few thousand at most by default) to
     the database, after loading the reference data. Repeatable with the same seed."""
-    import time
-
     from reports.demo import seed_reference_data
 
     started = time.monotonic()
@@ -1105,6 +1121,7 @@ def generate_reports(
             f"({time.monotonic() - started:.0f} s)..."
         )
         rows = _finish_in_parallel(
+            say=say,
             dropped=dropped,
             first=report_start,
             last=report_start + count - 1,
