@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from reports.deadlines import DEFAULT_WORKING_HOURS, parse_working_hours
@@ -333,6 +334,13 @@ CELERY_BEAT_SCHEDULE = {
     "reports-purge-idempotency-keys": {
         "task": "reports.purge_idempotency_keys",
         "schedule": 3600.0,
+    },
+    # The statistics' daily figures: the days changed reports touch, every minute; all of
+    # them at 03:00 in Hue (reports.rollup).
+    "reports-refresh-daily-figures": {"task": "reports.refresh_daily_figures", "schedule": 60.0},
+    "reports-rebuild-daily-figures": {
+        "task": "reports.rebuild_daily_figures",
+        "schedule": crontab(hour=3, minute=0),
     },
 }
 # Reports left unrouted for longer than this are re-driven by the sweeper.

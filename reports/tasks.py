@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from hues.scheduling import enqueue
-from reports import idempotency, lifecycle, notifications, selectors, services
+from reports import idempotency, lifecycle, notifications, rollup, selectors, services
 
 logger = logging.getLogger(__name__)
 
@@ -131,3 +131,16 @@ def close_unanswered() -> int:
 def purge_idempotency_keys() -> int:
     """Forget the Idempotency-Keys older than 24 hours (reports.idempotency.KEEP_FOR)."""
     return idempotency.idempotency_keys_purge()
+
+
+@shared_task(name="reports.refresh_daily_figures")
+def refresh_daily_figures() -> int:
+    """Count again the days of the daily figures that changed reports touch (reports.rollup);
+    the number of days counted."""
+    return rollup.refresh()
+
+
+@shared_task(name="reports.rebuild_daily_figures")
+def rebuild_daily_figures() -> int:
+    """Count every day of the daily figures again (nightly); the number of rows written."""
+    return rollup.rebuild()

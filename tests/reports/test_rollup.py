@@ -303,3 +303,27 @@ def test_without_any_refresh_the_reports_are_counted_themselves(reference_data: 
             sum(day.received for day in stats.daily_counts(Report.objects.all(), november())) == 1
         )
     assert not DailyFigures.objects.exists()
+
+
+def test_the_beat_refreshes_every_minute_and_rebuilds_every_night(settings: Any) -> None:
+    from celery.schedules import crontab
+
+    from hues.celery import app
+
+    schedule = {
+        entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    assert schedule["reports.refresh_daily_figures"] == 60.0
+    assert schedule["reports.rebuild_daily_figures"] == crontab(hour=3, minute=0)
+    assert {"reports.refresh_daily_figures", "reports.rebuild_daily_figures"} <= set(app.tasks)
+
+
+def test_the_tasks_count_the_daily_figures(reference_data: None) -> None:
+    from reports import tasks
+
+    with time_machine.travel(at(11, 3), tick=False):
+        ReportFactory(created_at=at(11, 3))
+    with time_machine.travel(at(11, 4), tick=False):
+        assert tasks.refresh_daily_figures.delay().get() == 1
+        assert tasks.rebuild_daily_figures.delay().get() == 1
+    assert stored(date(2026, 11, 3))["received"] == 1
