@@ -520,7 +520,7 @@ def routing_burst(size_db: str, media: Path, burst: int, logs: Path) -> dict[str
     """One Celery worker process (solo pool) routes `burst` submitted reports queued at once;
     the rate is taken from the reports' own updated_at, first to last. Then the worker works
     off the rest of its queue (the routed reports' own messages and the notifications)."""
-    database = "hues_bench_routing"
+    database = f"hues_bench_routing_{os.getpid()}"
     clone_database(size_db, database, media)
     redis_flush()
     env = server_env(database, media)
@@ -823,7 +823,7 @@ def measure_e2e(
     """Filing at fixed rates (text-only reports through Open311, photo reports through the
     mobile API) against gunicorn (2 workers) and one Celery worker process, twice: the
     201-to-routed times, creation latencies, and both processes' memory after each run."""
-    database = "hues_bench_e2e"
+    database = f"hues_bench_e2e_{os.getpid()}"  # two harness runs never share a copy
     clone_database(template, database, media)
     redis_flush()
     env = server_env(database, media, workers=args.workers)
