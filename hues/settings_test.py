@@ -13,6 +13,7 @@ os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="hues-media-"))
 
+from hues.cache import ResilientRedisCache
 from hues.settings import *  # noqa: F403
 from hues.settings import CELERY_BROKER_URL
 
@@ -27,3 +28,22 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = dict.fromkeys(_scopes, "10000/min")  
 E2E_BROKER_URL = CELERY_BROKER_URL
 # The cache outlives each test's rolled-back database: tests of the feed cache turn it on.
 FEED_CACHE_SECONDS = 0
+
+# pytest-xdist: each worker (gw0, gw1, ...) gets a test database of its own from
+# pytest-django, but shares the Redis cache. So each worker's keys carry its id, and its
+# cache.clear() deletes only those: Django's would empty the whole Redis database, with the
+# throttle counts and cached figures of a test running in the other worker.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER and CACHES["default"]["BACKEND"] == "hues.cache.ResilientRedisCache":  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = f"test-{XDIST_WORKER}"  # noqa: F405
+    CACHES["default"]["BACKEND"] = "hues.settings_test.WorkerRedisCache"  # noqa: F405
+
+
+class WorkerRedisCache(ResilientRedisCache):
+    """The Redis cache of one xdist worker: clear() deletes this worker's keys only."""
+
+    def clear(self) -> None:
+        client = self._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)

@@ -68,12 +68,10 @@ def _ensure_roles() -> None:
     holidays_changed()
 
 
-@pytest.fixture
-def reference_data(db: None) -> None:
+def _seed_reference_data() -> None:
     """The role groups and the demo reference data (40 areas, agencies, categories, rules),
-    loaded once per database and again after a transactional test flushed it."""
+    made when missing."""
     from reports.demo import seed_reference_data
-    from reports.selectors import routing_data_changed
 
     _ensure_roles()
     if Area.objects.exists() and Agency.objects.filter(code="hepco").exists():
@@ -81,6 +79,70 @@ def reference_data(db: None) -> None:
     path = Path(settings.AREAS_GEOJSON)
     need(path.is_file(), f"the area boundaries are not at {path}")
     seed_reference_data(path)
+
+
+def _delete_reference_data() -> None:
+    """Back to a freshly migrated database: no areas, agencies, categories or rules."""
+    from reports.models import Category, RoutingRule
+
+    for model in (RoutingRule, Category, Agency, Area):
+        model.objects.all().delete()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The reference data is committed to the test database once, since seeding it inside
+    each test's rolled-back transaction took a tenth of a second per test. A test that does
+    not ask for `reference_data` still starts from a freshly migrated database: see
+    `_reference_data_only_when_asked`."""
+    if Path(settings.AREAS_GEOJSON).is_file():  # else `reference_data` skips (fails in CI)
+        with django_db_blocker.unblock():
+            _seed_reference_data()
+
+
+_RESEED = pytest.StashKey[Any]()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_only_when_asked(request: pytest.FixtureRequest) -> None:
+    """A test that did not ask for `reference_data` gets it deleted: inside its transaction,
+    or for good in a transactional test. A transactional test's flush empties every table;
+    `pytest_runtest_teardown` seeds them again once it has run."""
+    from django.db import connection
+
+    uses_database = (
+        request.node.get_closest_marker("django_db") is not None
+        or "_django_db_helper" in request.fixturenames
+    )
+    if not uses_database:
+        return
+    request.getfixturevalue("_django_db_helper")
+    if not connection.in_atomic_block:  # a TransactionTestCase: flushed after the test
+        request.node.stash[_RESEED] = request.getfixturevalue("django_db_blocker")
+    if "reference_data" not in request.fixturenames:
+        _delete_reference_data()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a transactional test's flush (its fixtures' teardown), the reference data is
+    committed again for the tests after it."""
+    yield
+    blocker = item.stash.get(_RESEED, None)
+    if blocker is not None and Path(settings.AREAS_GEOJSON).is_file():
+        with blocker.unblock():
+            _seed_reference_data()
+
+
+@pytest.fixture
+def reference_data(db: None) -> None:
+    """The role groups and the demo reference data (40 areas, agencies, categories, rules):
+    committed once per test database (`django_db_setup`), loaded again here if the test
+    deleted it; the routing and holiday snapshots are told to reload, since a previous test
+    may have changed these rows and rolled back."""
+    from reports.selectors import routing_data_changed
+
+    _seed_reference_data()
     routing_data_changed()
 
 
@@ -225,3 +287,33 @@ def file_report(
             return api_as(user).post("/api/v1/reports", body, format="multipart")
 
     return make
+
+
+# The longest tests go first, so that under pytest-xdist (`-n 2`, pyproject.toml) they run
+# beside the rest instead of keeping one worker busy alone at the end. Whole files move, in
+# this order; the others keep theirs.
+LONGEST_FIRST = [
+    "tests/e2e/test_fault_injection.py",
+    "tests/e2e/test_schemathesis_live.py",
+    "tests/e2e/test_schemathesis.py",
+    "tests/e2e/test_sqlite_concurrency.py",
+]
+# Files whose module-scoped fixture starts servers (gunicorn on a migrated and seeded
+# database): one xdist worker runs the whole file, so the servers start once.
+ONE_WORKER_PER_FILE = {
+    "tests/e2e/test_schemathesis_live.py",
+    "tests/e2e/test_sqlite_concurrency.py",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        if path in ONE_WORKER_PER_FILE:
+            item.add_marker(pytest.mark.xdist_group(path))
+        # A real Celery worker consumes the one broker database (and purges it first): the
+        # tests that start one run in the same xdist worker, one after the other.
+        elif "broker_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("celery-broker"))
