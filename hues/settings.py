@@ -200,6 +200,8 @@ LANGUAGE_CODE = "vi"
 # Each language is named in itself, as a language switch shows it.
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "hues" / "locale"]
+# Day-first date input in Vietnamese (hues/formats/vi).
+FORMAT_MODULE_PATH = ["hues.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

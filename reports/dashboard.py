@@ -42,10 +42,14 @@ CSV_CHUNK_ROWS = 2000
 
 class DashboardFilters(forms.Form):
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     category = forms.ChoiceField(label=_("Category"), required=False)
     agency = forms.ChoiceField(label=_("Agency"), required=False)

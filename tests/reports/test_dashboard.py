@@ -250,3 +250,10 @@ def test_the_dashboard_link_is_offered_to_those_who_may_open_it(
     html = admin_client(user).get("/admin/reports/report/").content.decode()
     assert ('id="dashboard-nav"' in html) is shown
     assert ('class="dashboard-link"' in html) is shown
+
+
+def test_the_chosen_days_stay_in_the_date_inputs(dispatcher: User, scenario: Any) -> None:
+    """Browsers' date inputs read and send ISO days, whatever the language's own format."""
+    html = page(admin_client(dispatcher), **NOVEMBER).content.decode()
+    assert 'name="date_from" value="2026-11-01"' in html
+    assert 'name="date_to" value="2026-11-30"' in html
