@@ -247,6 +247,7 @@ def user_form(user: User, **fields: object) -> dict[str, object]:
         "full_name": user.full_name,
         "email": user.email,
         "home_area": "",
+        "language": user.language,
         "role": user.role,
         "agency": user.agency_id or "",
         "is_active": "on",
