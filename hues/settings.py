@@ -354,6 +354,9 @@ FEED_CACHE_SECONDS = env_int("FEED_CACHE_SECONDS", 15)
 # retries wait ROUTING_RETRY_BASE_SECONDS * 2**n (at most 10 minutes).
 ROUTING_MAX_ATTEMPTS = env_int("ROUTING_MAX_ATTEMPTS", 6)
 ROUTING_RETRY_BASE_SECONDS = 5
+# Reports one routing pass takes in a worker: its own and up to this many minus one others
+# waiting and never tried (reports.services.report_route_attempt).
+ROUTING_BATCH_SIZE = env_int("ROUTING_BATCH_SIZE", 200)
 # The public statistics (GET /api/v1/stats) are served from the cache for this long.
 STATS_CACHE_SECONDS = env_int("STATS_CACHE_SECONDS", 300)
 # The dashboard's figures are counted once per viewer scope and filters for this long.

@@ -15,15 +15,6 @@ from reports import idempotency, lifecycle, notifications, rollup, selectors, se
 
 logger = logging.getLogger(__name__)
 
-# Reports one routing pass takes in a worker: its own and the other waiting ones never tried
-# (services.report_route_attempt). Settings may name another (ROUTING_BATCH_SIZE).
-ROUTING_BATCH_SIZE = 200
-
-
-def routing_batch_size() -> int:
-    return int(getattr(settings, "ROUTING_BATCH_SIZE", ROUTING_BATCH_SIZE))
-
-
 @shared_task(bind=True, name="reports.route", max_retries=None)
 def route_report(self: Task[[int], None], report_id: int) -> None:
     """Route one report, and in a worker the other reports waiting with it, in one pass.
@@ -31,7 +22,7 @@ def route_report(self: Task[[int], None], report_id: int) -> None:
     counted on the report, which goes to the dispatchers after ROUTING_MAX_ATTEMPTS. Run
     eagerly (no broker) it runs inside the request that filed the report, which routes only
     its own."""
-    batch_size = 1 if self.request.is_eager else routing_batch_size()
+    batch_size = 1 if self.request.is_eager else settings.ROUTING_BATCH_SIZE
     try:
         services.report_route_attempt(report_id=report_id, batch_size=batch_size)
     except Exception as error:
