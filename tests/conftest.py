@@ -306,10 +306,25 @@ ONE_WORKER_PER_FILE = {
 }
 
 
+def _rename(item: pytest.Item, nodeid: str) -> None:
+    """Give an item another node id (pytest 9 keeps it in `_id`, pytest 8 in `_nodeid`)."""
+    if hasattr(item, "_id"):
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(nodeid)
+    else:
+        item._nodeid = nodeid
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
     for item in items:
+        # Schemathesis names its items after the test alone, one per API operation: xdist
+        # schedules by node id and would run one item of each such set.
+        label = getattr(item, "operation_label", None)
+        if label and not item.nodeid.endswith("]"):
+            _rename(item, f"{item.nodeid}[{label}]")
         path = item.nodeid.split("::")[0]
         if path in ONE_WORKER_PER_FILE:
             item.add_marker(pytest.mark.xdist_group(path))
