@@ -15,6 +15,7 @@ from reports import idempotency, lifecycle, notifications, rollup, selectors, se
 
 logger = logging.getLogger(__name__)
 
+
 @shared_task(bind=True, name="reports.route", max_retries=None)
 def route_report(self: Task[[int], None], report_id: int) -> None:
     """Route one report, and in a worker the other reports waiting with it, in one pass.
