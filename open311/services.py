@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +24,9 @@ from reports.services import UnknownCategory, report_create
 DEMO_API_KEY = "demo-open311-key"
 PREFIX_LENGTH = 8
 MAX_KEY_LENGTH = 200
+# A key's last use is written at most this often: a write on every request made every
+# request of a busy client wait for the one before it, on the key's row.
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class UnknownServiceCode(InvalidInput):
@@ -84,7 +89,7 @@ def api_key_create(*, name: str, user: User | None = None) -> IssuedApiKey:
 
 def api_key_authenticate(key: str) -> ApiKey | None:
     """The active key whose service account may file reports, or None. The demo key works
-    only while demo users are enabled. Records when the key was last used."""
+    only while demo users are enabled. Records when the key was last used (to the minute)."""
     if not key or len(key) > MAX_KEY_LENGTH:
         return None
     if key == DEMO_API_KEY and not settings.DEMO_USERS_ENABLED:
@@ -94,8 +99,12 @@ def api_key_authenticate(key: str) -> ApiKey | None:
     )
     if api_key is None or not api_key.user.is_active or not api_key.user.is_verified:
         return None
-    api_key.last_used_at = timezone.now()
-    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=api_key.last_used_at)
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_PRECISION:
+        api_key.last_used_at = now
+        ApiKey.objects.filter(pk=api_key.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
+        ).update(last_used_at=now)
     return api_key
 
 

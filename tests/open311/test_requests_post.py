@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from open311 import services
 from open311.models import ApiKey, Submission
@@ -100,6 +104,24 @@ def test_filing_records_when_the_key_was_last_used(
 
     api_key.api_key.refresh_from_db()
     assert api_key.api_key.last_used_at is not None
+
+
+def test_the_last_use_is_written_once_a_minute_not_on_every_request(
+    api_key: IssuedApiKey, reference_data: None
+) -> None:
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        assert services.api_key_authenticate(api_key.key) is not None
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        with CaptureQueriesContext(connection) as captured:
+            assert services.api_key_authenticate(api_key.key) is not None
+        assert not any(q["sql"].startswith("UPDATE") for q in captured)
+    api_key.api_key.refresh_from_db()
+    assert api_key.api_key.last_used_at == start
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        services.api_key_authenticate(api_key.key)
+    api_key.api_key.refresh_from_db()
+    assert api_key.api_key.last_used_at == start + timedelta(seconds=61)
 
 
 def test_a_missing_api_key_is_a_403(client: Client, reference_data: None) -> None:
