@@ -587,7 +587,7 @@ class ReportAdmin(admin.ModelAdmin):
         extra = dict(extra_context or {})
         extra["workload"] = selectors.workload(self.get_queryset(request), timezone.now())
         extra["export_query"] = request.GET.urlencode()
-        extra["dashboard_allowed"] = stats.reports_for_dashboard(request_user(request)) is not None
+        extra["dashboard_allowed"] = stats.dashboard_scope(request_user(request)) is not None
         if self.has_triage_permission(request):
             extra["triage_count"] = (
                 selectors.reports_for_staff(request_user(request))

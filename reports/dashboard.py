@@ -113,17 +113,15 @@ class AgencyRow:
     satisfaction_percent: float | None
 
 
-def _viewer_scope(request: HttpRequest) -> tuple[QuerySet[Report], int | None]:
-    scope = stats.reports_for_dashboard(request_user(request))
+def _filtered(request: HttpRequest) -> DashboardFilters:
+    """The dashboard's filters for this viewer, holding their scope (`own_agency`: None for
+    the city); refused for anyone without a dashboard."""
+    scope = stats.dashboard_scope(request_user(request))
     if scope is None:
         raise PermissionDenied
-    return scope
-
-
-def _filtered(request: HttpRequest) -> tuple[DashboardFilters, QuerySet[Report], int | None]:
-    reports, own_agency = _viewer_scope(request)
-    form = DashboardFilters(request.GET, reference=stats.stats_reference(), own_agency=own_agency)
-    return form, reports, own_agency
+    return DashboardFilters(
+        request.GET, reference=stats.stats_reference(), own_agency=scope.agency_id
+    )
 
 
 def ranked_agencies(groups: Iterable[stats.Group]) -> list[AgencyRow]:
@@ -199,7 +197,8 @@ STATUS_COLOURS = {
 
 
 def dashboard_view(request: HttpRequest) -> HttpResponse:
-    form, reports, own_agency = _filtered(request)
+    form = _filtered(request)
+    own_agency = form.own_agency
     context: dict[str, Any] = {
         **admin.site.each_context(request),
         "title": _("Operations dashboard"),
@@ -210,12 +209,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         return TemplateResponse(request, "admin/reports/dashboard.html", context, status=400)
     filters = form.filters()
     reference = stats.stats_reference()
-    figures = stats.dashboard_figures(
-        reports,
-        filters,
-        scope=f"agency-{own_agency}" if own_agency else "city",
-        overdue_limit=OVERDUE_LIMIT,
-    )
+    figures = stats.dashboard_figures(filters, overdue_limit=OVERDUE_LIMIT)
     total = figures.total
     agencies = ranked_agencies(figures.agencies)
     areas = area_rows(reference, figures.areas)
@@ -477,24 +471,22 @@ def export_reports(reports: QuerySet[Report], filename: str) -> StreamingHttpRes
 
 def dashboard_reports_csv(request: HttpRequest) -> HttpResponseBase:
     """The reports the dashboard counts as received in its period, with its filters."""
-    form, reports, _own = _filtered(request)
+    form = _filtered(request)
     if not form.is_valid():
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
     filters = form.filters()
     period = filters.period
-    received = filters.apply(reports).filter(
-        created_at__gte=period.start, created_at__lt=period.end
-    )
+    received = filters.reports().filter(created_at__gte=period.start, created_at__lt=period.end)
     return export_reports(received, f"reports-{period.first}-{period.last}.csv")
 
 
 def dashboard_agencies_csv(request: HttpRequest) -> HttpResponseBase:
     """The agency table of the dashboard, for the city's monthly report."""
-    form, reports, _own = _filtered(request)
+    form = _filtered(request)
     if not form.is_valid():
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
     filters = form.filters()
-    rows = ranked_agencies(stats.figures_by(reports, filters, group="agency"))
+    rows = ranked_agencies(stats.figures_by(filters, group="agency"))
     header = [
         str(label)
         for label in (

@@ -34,7 +34,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from reports.models import DailyFigures, DailyFiguresState, Event, Report
-from reports.stats import KEYS, RESOLVED_STATUSES, resolved_sums
+from reports.stats import KEYS, RESOLVED_STATUSES, SUMS, resolved_sums
 
 # Changes committed this long after their `updated_at` was set are still counted: each
 # refresh looks back this far before the moment the previous one started.
@@ -102,18 +102,15 @@ def _counted(days: Iterable[date] | None) -> list[DailyFigures]:
         .annotate(**resolved_sums())
     ):
         figures = row(values)
-        for name in ("resolved", "with_deadline", "on_time", "ratings", "rating_sum"):
-            setattr(figures, name, values[f"s_{name}"] or 0)
-        figures.hours_sum = values["s_hours_sum"] or 0.0
+        for name in SUMS:
+            if name != "received":  # counted above, from the filing day
+                setattr(figures, name, values[f"s_{name}"] or 0)
     return list(rows.values())
 
 
-def _replace(days: list[date] | None) -> list[DailyFigures]:
+def _replace(days: list[date]) -> list[DailyFigures]:
     counted = _counted(days)
-    stale = (
-        DailyFigures.objects.all() if days is None else DailyFigures.objects.filter(day__in=days)
-    )
-    stale.delete()
+    DailyFigures.objects.filter(day__in=days).delete()
     DailyFigures.objects.bulk_create(counted, batch_size=BATCH_SIZE)
     return counted
 

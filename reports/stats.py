@@ -196,6 +196,10 @@ class StatsFilters:
     agency_id: int | None = None
     area_id: int | None = None
 
+    def reports(self) -> QuerySet[Report]:
+        """The reports of the filters' category, agency and area, whatever their time."""
+        return self.apply(Report.objects.order_by())
+
     def apply(self, rows: QuerySet[Counted]) -> QuerySet[Counted]:
         """Reports (or daily figures) of the filters' category, agency and area."""
         if self.category_id is not None:
@@ -311,24 +315,11 @@ class Figures:
         return round(self.hours_sum / self.resolved, 1) if self.resolved else None
 
     def add(self, row: Mapping[str, Any]) -> None:
-        """Add the sums of one grouped row."""
-        for name in _SUMS:
+        """Add the sums of one grouped row (of the period's SUMS, or the open reports')."""
+        for name in (*SUMS, "open", "overdue"):
             value = row.get(name)
             if value:
                 setattr(self, name, getattr(self, name) + value)
-
-
-_SUMS = (
-    "received",
-    "resolved",
-    "on_time",
-    "with_deadline",
-    "open",
-    "overdue",
-    "ratings",
-    "rating_sum",
-    "hours_sum",
-)
 
 
 @dataclass
@@ -348,12 +339,16 @@ class Statistics:
 
 # Every figure is a sum, so it is counted once per combination of category, agency and area
 # (a few thousand at most, whatever the number of reports) and added up here for the city and
-# for each group. The days before today come from the daily figures (reports.rollup keeps
-# them); today is counted from the reports, read from indexes that hold every column needed
-# (filed in a range, resolved in a range, open now). A change to an earlier day shows once
-# the next refresh has run (every minute).
+# for each group. The days the last refresh had counted come from the daily figures
+# (reports.rollup keeps them); the rest is counted from the reports, read from indexes that
+# hold every column needed (filed in a range, resolved in a range, open now). A change to an
+# earlier day shows once the next refresh has run (every minute).
+#
+# What is counted is the filters' (StatsFilters.reports): a manager's dashboard sets its
+# agency there, the one scope both the daily figures and the reports are read by.
 KEYS = ("category_id", "agency_id", "area_id")
 GROUPINGS = ("agency", "category", "area")
+# The period's sums, in DailyFigures and in the grouped rows.
 SUMS = ("received", "resolved", "with_deadline", "on_time", "ratings", "rating_sum", "hours_sum")
 
 
@@ -379,12 +374,9 @@ def _resolved_in(reports: QuerySet[Report], start: datetime, end: datetime) -> Q
     ).order_by()
 
 
-def _resolved(reports: QuerySet[Report], filters: StatsFilters) -> QuerySet[Report]:
-    return _resolved_in(filters.apply(reports), filters.period.start, filters.period.end)
-
-
-def _open(reports: QuerySet[Report], filters: StatsFilters) -> QuerySet[Report]:
-    return filters.apply(reports).filter(status__in=OPEN_STATUSES).order_by()
+def _daily_figures(filters: StatsFilters, past: Period) -> QuerySet[DailyFigures]:
+    days = DailyFigures.objects.filter(day__gte=past.first, day__lte=past.last).order_by()
+    return filters.apply(days)
 
 
 def counted_until() -> datetime | None:
@@ -411,10 +403,10 @@ def split_period(period: Period) -> Split:
     )
 
 
-def _live_rows(reports: QuerySet[Report], filters: StatsFilters, live: Period) -> list[Any]:
-    """The sums of the reports filed or resolved from today on, per combination, in one
-    query: (category, agency, area, received, resolved, ..., hours)."""
-    base = filters.apply(reports)
+def _live_rows(filters: StatsFilters, live: Period) -> list[Any]:
+    """The sums of the reports filed or resolved in `live`, per combination, in one query:
+    (category, agency, area, received, resolved, ..., hours)."""
+    base = filters.reports()
     zero = {f"s_{name}": Value(0) for name in SUMS if name != "received"}
     zero["s_hours_sum"] = Value(0.0)
     filed = (
@@ -433,18 +425,15 @@ def _live_rows(reports: QuerySet[Report], filters: StatsFilters, live: Period) -
 
 
 def _past_rows(filters: StatsFilters, past: Period) -> list[Any]:
-    days = DailyFigures.objects.filter(day__gte=past.first, day__lte=past.last).order_by()
     return list(
-        filters.apply(days)
+        _daily_figures(filters, past)
         .values(*KEYS)
         .annotate(**{f"s_{name}": Sum(name) for name in SUMS})
         .values_list(*KEYS, *(f"s_{name}" for name in SUMS))
     )
 
 
-def _sum_rows(
-    reports: QuerySet[Report], filters: StatsFilters, split: Split
-) -> list[dict[str, Any]]:
+def _sum_rows(filters: StatsFilters, split: Split) -> list[dict[str, Any]]:
     """The sums per category, agency and area of the period: the daily figures for the days
     they have counted, the reports for the rest (two queries)."""
     past, live = split
@@ -452,17 +441,18 @@ def _sum_rows(
     if past is not None:
         rows += _past_rows(filters, past)
     if live is not None:
-        rows += _live_rows(reports, filters, live)
+        rows += _live_rows(filters, live)
     names = (*KEYS, *SUMS)
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def _open_rows(reports: QuerySet[Report], filters: StatsFilters) -> list[dict[str, Any]]:
+def _open_rows(filters: StatsFilters) -> list[dict[str, Any]]:
     """The open reports now per category, agency, area and status, and how many are
     overdue (one query)."""
     now = timezone.now()
     return list(
-        _open(reports, filters)
+        filters.reports()
+        .filter(status__in=OPEN_STATUSES)
         .values(*KEYS, "status")
         .annotate(open=Count("*"), overdue=Count("due_at", filter=overdue_condition(now)))
     )
@@ -478,13 +468,12 @@ class Tally:
     open_by_category: dict[int, dict[str, int]]
 
     @classmethod
-    def count(
-        cls, reports: QuerySet[Report], filters: StatsFilters, split: Split | None = None
-    ) -> Tally:
-        """`split`: split_period(filters.period), when the caller has it already."""
+    def count(cls, filters: StatsFilters, split: Split | None = None) -> Tally:
+        """Four queries (three with `split`: split_period(filters.period), when the caller
+        has it already)."""
         split = split or split_period(filters.period)
         tally = cls(city=Figures(), groups={g: {} for g in GROUPINGS}, open_by_category={})
-        for row in [*_sum_rows(reports, filters, split), *_open_rows(reports, filters)]:
+        for row in [*_sum_rows(filters, split), *_open_rows(filters)]:
             tally.city.add(row)
             for group in GROUPINGS:
                 pk = row[f"{group}_id"]
@@ -531,12 +520,12 @@ CITY = "city"
 
 
 def medians(
-    reports: QuerySet[Report], filters: StatsFilters, *, groups: Iterable[str] = ()
+    filters: StatsFilters, *, groups: Iterable[str] = ()
 ) -> dict[str, dict[int, float | None]]:
     """The median resolution hours of the city (under CITY, key 0) and of every agency,
     category or area in `groups`, in one query."""
     kinds = [CITY, *groups]
-    resolved = _resolved(reports, filters)
+    resolved = _resolved_in(filters.reports(), filters.period.start, filters.period.end)
     parts = []
     for n, kind in enumerate(kinds):
         rows = resolved
@@ -554,43 +543,38 @@ def medians(
     found: dict[str, dict[int, float | None]] = {kind: {} for kind in kinds}
     union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     for n, key, median in union:
-        if median is not None or kinds[n] != CITY:
-            found[kinds[n]][key] = _hours(median)
+        found[kinds[n]][key] = _hours(median)
     return found
 
 
-def median_hours(reports: QuerySet[Report], filters: StatsFilters) -> float | None:
-    return medians(reports, filters)[CITY].get(0)
+def median_hours(filters: StatsFilters) -> float | None:
+    return medians(filters)[CITY].get(0)
 
 
-def median_hours_by(
-    reports: QuerySet[Report], filters: StatsFilters, *, group: str
-) -> dict[int, float | None]:
-    return medians(reports, filters, groups=[group])[group]
+def median_hours_by(filters: StatsFilters, *, group: str) -> dict[int, float | None]:
+    return medians(filters, groups=[group])[group]
 
 
-def figures_total(reports: QuerySet[Report], filters: StatsFilters) -> Figures:
-    """The figures of all `reports` (after the filters), median included (four queries)."""
-    city = Tally.count(reports, filters).city
-    city.median_resolution_hours = median_hours(reports, filters)
+def figures_total(filters: StatsFilters) -> Figures:
+    """The figures of the filters' reports, median included (five queries)."""
+    city = Tally.count(filters).city
+    city.median_resolution_hours = median_hours(filters)
     return city
 
 
-def figures_by(
-    reports: QuerySet[Report], filters: StatsFilters, *, group: str, median: bool = True
-) -> list[Group]:
+def figures_by(filters: StatsFilters, *, group: str, median: bool = True) -> list[Group]:
     """The figures per agency, category or area (`group` is "agency", "category" or
     "area"); groups with nothing to count are left out, reports without an agency (or
     area) too."""
-    medians = median_hours_by(reports, filters, group=group) if median else None
-    return Tally.count(reports, filters).by(group, medians)
+    group_medians = median_hours_by(filters, group=group) if median else None
+    return Tally.count(filters).by(group, group_medians)
 
 
-def report_statistics(reports: QuerySet[Report], filters: StatsFilters) -> Statistics:
+def report_statistics(filters: StatsFilters) -> Statistics:
     """The public figures: the whole, and per agency, category and area, medians included
-    (four queries)."""
-    tally = Tally.count(reports, filters)
-    found = medians(reports, filters, groups=GROUPINGS)
+    (five queries)."""
+    tally = Tally.count(filters)
+    found = medians(filters, groups=GROUPINGS)
     tally.city.median_resolution_hours = found[CITY].get(0)
     return Statistics(
         filters=filters,
@@ -611,9 +595,7 @@ class DailyCounts:
     resolved: int
 
 
-def daily_counts(
-    reports: QuerySet[Report], filters: StatsFilters, split: Split | None = None
-) -> list[DailyCounts]:
+def daily_counts(filters: StatsFilters, split: Split | None = None) -> list[DailyCounts]:
     """Reports received and resolved on each day of the period, in one query: the daily
     figures for the days they have counted, the reports for the rest."""
     zone = ZoneInfo(settings.TIME_ZONE)
@@ -621,15 +603,13 @@ def daily_counts(
     parts: list[QuerySet[Any]] = []
     if past is not None:
         parts.append(
-            filters.apply(
-                DailyFigures.objects.filter(day__gte=past.first, day__lte=past.last).order_by()
-            )
+            _daily_figures(filters, past)
             .values("day")
             .annotate(n_received=Sum("received"), n_resolved=Sum("resolved"))
             .values_list("day", "n_received", "n_resolved")
         )
     if live is not None:
-        base = filters.apply(reports)
+        base = filters.reports()
         parts.append(
             _filed_in(base, live.start, live.end)
             .annotate(day=TruncDate("created_at", tzinfo=zone))
@@ -702,13 +682,11 @@ class OverdueReport:
     area: Named | None
 
 
-def reports_overdue(
-    reports: QuerySet[Report], filters: StatsFilters, *, limit: int = 15
-) -> list[OverdueReport]:
+def reports_overdue(filters: StatsFilters, *, limit: int = 15) -> list[OverdueReport]:
     """The overdue reports, the longest overdue first (names from the reference, no joins)."""
     reference = stats_reference()
     rows = (
-        filters.apply(reports)
+        filters.reports()
         .filter(overdue_condition(timezone.now()))
         .order_by("due_at", "id")
         .values_list("id", "reference", "due_at", "category_id", "agency_id", "area_id")[:limit]
@@ -737,41 +715,46 @@ class DashboardFigures:
     overdue: list[OverdueReport]
 
 
-def dashboard_figures(
-    reports: QuerySet[Report], filters: StatsFilters, *, scope: str, overdue_limit: int = 15
-) -> DashboardFigures:
+def dashboard_figures(filters: StatsFilters, *, overdue_limit: int = 15) -> DashboardFigures:
     """Everything the dashboard shows, in six queries, kept in the cache for
-    DASHBOARD_CACHE_SECONDS per viewer scope (`scope`: the city or an agency) and filters:
-    wall screens and several managers looking at once cost one count."""
-    key = f"reports:dashboard:{scope}:{filters.cache_key()}:{overdue_limit}"
+    DASHBOARD_CACHE_SECONDS per filters (a manager's hold their agency): wall screens and
+    several managers looking at once cost one count."""
+    key = f"reports:dashboard:{filters.cache_key()}:{overdue_limit}"
     figures = cache.get(key)
     if figures is None:
         split = split_period(filters.period)
-        tally = Tally.count(reports, filters, split)
+        tally = Tally.count(filters, split)
         figures = DashboardFigures(
             # The dashboard shows average resolution times, which add up from the daily
             # figures; a median would sort every resolved report of the period again.
             total=tally.city,
             agencies=tally.by("agency"),
             areas=tally.by("area"),
-            daily=daily_counts(reports, filters, split),
+            daily=daily_counts(filters, split),
             open_counts=open_by_category(tally),
-            overdue=reports_overdue(reports, filters, limit=overdue_limit),
+            overdue=reports_overdue(filters, limit=overdue_limit),
         )
         cache.set(key, figures, timeout=settings.DASHBOARD_CACHE_SECONDS)
     return figures
 
 
-def reports_for_dashboard(user: Any) -> tuple[QuerySet[Report], int | None] | None:
-    """What a viewer's dashboard counts: the whole city for dispatchers and administrators,
-    their own agency for a manager (with its id, which no filter can widen); None for anyone
-    else."""
+@dataclass(frozen=True)
+class DashboardScope:
+    """What a viewer's dashboard counts: the whole city (`agency_id` None) or one agency,
+    which no filter can widen (the dashboard's filters carry it)."""
+
+    agency_id: int | None
+
+
+def dashboard_scope(user: Any) -> DashboardScope | None:
+    """The whole city for dispatchers and administrators, their own agency for a manager;
+    None for anyone else."""
     from accounts.models import Role
 
     if user is None or not user.is_active or not user.is_staff:
         return None
     if user.is_citywide:
-        return Report.objects.all(), None
+        return DashboardScope(agency_id=None)
     if user.role == Role.MANAGER and user.agency_id is not None:
-        return Report.objects.filter(agency_id=user.agency_id), user.agency_id
+        return DashboardScope(agency_id=user.agency_id)
     return None

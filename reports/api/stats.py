@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from hues.api_schema import error_response
 from reports import stats
-from reports.models import Report, active_language
+from reports.models import active_language
 
 
 class StatsQuery(serializers.Serializer):
@@ -160,6 +160,6 @@ class StatsView(APIView):
         key = f"reports:stats:{active_language()}:{filters.cache_key()}"
         payload = cache.get(key)
         if payload is None:
-            payload = statistics_payload(stats.report_statistics(Report.objects.all(), filters))
+            payload = statistics_payload(stats.report_statistics(filters))
             cache.set(key, payload, timeout=settings.STATS_CACHE_SECONDS)
         return Response(payload)

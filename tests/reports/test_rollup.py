@@ -3,7 +3,7 @@ read from them agree with a count over the reports themselves."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,8 +47,7 @@ def stored(day: date) -> dict[str, int]:
     return {name: value or 0 for name, value in sums.items()}
 
 
-def counted_afresh() -> list[tuple[Any, ...]]:
-    """Every day's rows as a rebuild would count them now, in a comparable form."""
+def _comparable(rows: Iterable[DailyFigures]) -> list[tuple[Any, ...]]:
     return sorted(
         (
             row.day,
@@ -63,27 +62,17 @@ def counted_afresh() -> list[tuple[Any, ...]]:
             row.rating_sum,
             round(row.hours_sum, 6),
         )
-        for row in rollup._counted(None)
+        for row in rows
     )
+
+
+def counted_afresh() -> list[tuple[Any, ...]]:
+    """Every day's rows as a rebuild would count them now, in a comparable form."""
+    return _comparable(rollup._counted(None))
 
 
 def kept() -> list[tuple[Any, ...]]:
-    return sorted(
-        (
-            row.day,
-            row.category_id,
-            row.agency_id,
-            row.area_id,
-            row.received,
-            row.resolved,
-            row.with_deadline,
-            row.on_time,
-            row.ratings,
-            row.rating_sum,
-            round(row.hours_sum, 6),
-        )
-        for row in DailyFigures.objects.all()
-    )
+    return _comparable(DailyFigures.objects.all())
 
 
 @pytest.fixture
@@ -121,7 +110,7 @@ def test_a_refresh_counts_again_only_the_days_changed_reports_touch(
     filed: Report, resolve: Callable[[Report], Report]
 ) -> None:
     with time_machine.travel(at(11, 2), tick=False):
-        untouched = ReportFactory(created_at=at(11, 2))
+        ReportFactory(created_at=at(11, 2))
     with time_machine.travel(at(11, 9), tick=False):
         rollup.rebuild()
     # A row of 2 November that no report's change touches stays as it is; had the refresh
@@ -138,7 +127,6 @@ def test_a_refresh_counts_again_only_the_days_changed_reports_touch(
     assert stored(date(2026, 11, 10))["resolved"] == 1
     assert stored(date(2026, 11, 5))["received"] == 1
     assert stored(date(2026, 11, 2))["received"] == 99
-    assert untouched.pk
 
 
 def test_a_reopened_report_leaves_the_day_it_was_resolved_and_counts_on_its_new_one(
@@ -192,7 +180,7 @@ def test_a_rating_and_a_transfer_are_counted_on_the_next_refresh(
         rollup.refresh()
     assert stored(date(2026, 11, 6))["ratings"] == 1
     with time_machine.travel(at(12, 1), tick=False):
-        figures = stats.figures_total(Report.objects.all(), november())
+        figures = stats.figures_total(november())
     assert (figures.ratings, figures.satisfaction) == (1, 4.0)
     # Given to another agency by a model save (as the admin does): the figures follow it.
     with time_machine.travel(at(11, 20), tick=False):
@@ -225,8 +213,8 @@ def test_today_is_counted_from_the_reports_before_any_refresh(
         rollup.refresh()
         make_report(citizen)
         today = stats.StatsFilters(period=stats.Period(date(2026, 11, 1), date(2026, 11, 30)))
-        assert stats.figures_total(Report.objects.all(), today).received == 1
-        assert stats.daily_counts(Report.objects.all(), today)[-1].received == 1
+        assert stats.figures_total(today).received == 1
+        assert stats.daily_counts(today)[-1].received == 1
     assert stored(date(2026, 11, 30))["received"] == 0
 
 
@@ -251,11 +239,8 @@ def test_the_statistics_from_the_daily_figures_equal_a_count_over_the_reports(
         )
     with time_machine.travel(at(12, 15), tick=False):
         rollup.refresh()
-        figures = stats.figures_total(Report.objects.all(), november())
-        by_agency = {
-            g.item.id: g.figures
-            for g in stats.figures_by(Report.objects.all(), november(), group="agency")
-        }
+        figures = stats.figures_total(november())
+        by_agency = {g.item.id: g.figures for g in stats.figures_by(november(), group="agency")}
     start, end = at(11, 1, 0), at(12, 1, 0)
     resolved_rows = Report.objects.filter(
         status__in=stats.RESOLVED_STATUSES, resolved_at__gte=start, resolved_at__lt=end
@@ -283,7 +268,7 @@ def test_the_dashboard_reads_the_daily_figures_not_the_reports(
         rollup.refresh()
         stats.stats_reference()
         with CaptureQueriesContext(connection) as captured:
-            stats.Tally.count(Report.objects.all(), november())
+            stats.Tally.count(november())
     sql = [query["sql"] for query in captured]
     assert len(sql) == 3
     assert "reports_dailyfiguresstate" in sql[0]
@@ -298,10 +283,8 @@ def test_without_any_refresh_the_reports_are_counted_themselves(reference_data: 
         ReportFactory(created_at=at(11, 3))
     with time_machine.travel(at(12, 20), tick=False):
         assert stats.counted_until() is None
-        assert stats.figures_total(Report.objects.all(), november()).received == 1
-        assert (
-            sum(day.received for day in stats.daily_counts(Report.objects.all(), november())) == 1
-        )
+        assert stats.figures_total(november()).received == 1
+        assert sum(day.received for day in stats.daily_counts(november())) == 1
     assert not DailyFigures.objects.exists()
 
 
