@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -53,28 +52,3 @@ def enqueue(task_name: str, *args: Any, **options: Any) -> bool:
 
 def enqueue_on_commit(task_name: str, *args: Any, **options: Any) -> None:
     transaction.on_commit(lambda: enqueue(task_name, *args, **options))
-
-
-def enqueue_many(task_name: str, values: Sequence[Any]) -> int:
-    """Send one task per value (its only argument) over one broker connection, as a batch
-    of routed reports does for their events; return how many were sent. A broker that fails
-    leaves the rest to the sweepers, as `enqueue` does."""
-    global _broker_failed_at
-    if app.conf.task_always_eager:
-        return sum(enqueue(task_name, value) for value in values)
-    if broker_skipped():
-        logger.warning("Broker unavailable: %d %s left to the sweeper", len(values), task_name)
-        return 0
-    task = app.tasks[task_name]
-    sent = 0
-    try:
-        with app.producer_or_acquire() as producer:
-            for value in values:
-                task.apply_async(args=(value,), producer=producer)
-                sent += 1
-    except Exception:
-        _broker_failed_at = time.monotonic()
-        logger.exception("Could not enqueue %d %s", len(values) - sent, task_name)
-        return sent
-    _broker_failed_at = None
-    return sent

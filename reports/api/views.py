@@ -147,7 +147,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
             body = self.get_paginated_response(self.get_serializer(page, many=True).data).data
             if not key:
-                return Response(body, headers={"ETag": etag})
+                return self._response(etag, body)
             content = self._render(body)
             selectors.feed_cache_set(key, version, (etag, content))
         return self._cached_response(etag, content)
@@ -166,6 +166,12 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             body, request.accepted_media_type, self.get_renderer_context()
         )
         return content.encode() if isinstance(content, str) else content
+
+    def _response(self, etag: str, body: Any) -> Response:
+        """An answer rendered by DRF (not cached), or 304 when the client has it."""
+        if not_modified(self.request, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(body, headers={"ETag": etag})
 
     def _cached_response(self, etag: str, content: bytes) -> HttpResponseBase:
         if not_modified(self.request, etag):
@@ -203,9 +209,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             etag = report_etag(request, report)
             body = self.get_serializer(report).data
             if not key:
-                if not_modified(request, etag):
-                    return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-                return Response(body, headers={"ETag": etag})
+                return self._response(etag, body)
             content = self._render(body)
             selectors.feed_cache_set(key, versions, (etag, content))
         return self._cached_response(etag, content)
