@@ -23,6 +23,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts.models import ADMIN_ROLES, AGENCY_ROLES, Device, PhoneCode, Role, User
 from accounts.phones import InvalidPhoneNumber, is_mobile, normalize_phone
 from hues.errors import InvalidInput, NotPermitted, TooManyRequests
+from hues.languages import active_language
 from hues.scheduling import enqueue_on_commit
 
 
@@ -138,7 +139,7 @@ def user_register(
             if user is None:
                 user = User(phone=phone, role=Role.CITIZEN)
             user.full_name = full_name.strip()
-            user.language = _language(language)
+            user.language = language or active_language()
             _check_password(password, user)
             user.set_password(password)
             user.save()
@@ -179,15 +180,6 @@ def user_set_role(*, user: User, role: str, agency: Any | None) -> User:
     user.save(update_fields=["role", "agency", "is_staff"])
     user.groups.set([Group.objects.get(name=role)])
     return user
-
-
-def _language(language: str | None) -> str:
-    """One of settings.LANGUAGES: the one given, else the active one, else the default."""
-    known = {code for code, _name in settings.LANGUAGES}
-    for choice in (language, translation.get_language()):
-        if choice and choice.split("-")[0] in known:
-            return choice.split("-")[0]
-    return settings.LANGUAGE_CODE
 
 
 def user_update_profile(*, user: User, **fields: Any) -> User:

@@ -10,13 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-
-def active_language() -> str:
-    """The request's language without its region: "vi" (the default) or "en"."""
-    return (get_language() or "vi").split("-")[0]
+from hues.languages import active_language
 
 
 def localized(vi: str, en: str) -> str:

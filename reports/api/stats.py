@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hues.api_schema import error_response
+from hues.languages import active_language
 from reports import stats
-from reports.models import active_language
 
 
 class StatsQuery(serializers.Serializer):
