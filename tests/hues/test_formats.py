@@ -34,3 +34,5 @@ def test_a_day_that_does_not_exist_is_refused() -> None:
 def test_english_keeps_its_formats() -> None:
     with translation.override("en"):
         assert forms.DateField().clean("2026-11-05") == date(2026, 11, 5)
+        # Django's English formats, month first: the Vietnamese ones apply to Vietnamese only.
+        assert forms.DateField().clean("11/05/2026") == date(2026, 11, 5)
