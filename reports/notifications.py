@@ -1,10 +1,10 @@
 """Who is told what when a report's timeline moves, and how it reaches them.
 
-`notify_event` turns one Event into Notifications (each user's in-app inbox) and their
-Deliveries (push, SMS, email); `delivery_send` sends one Delivery through its channel. Both
-run in tasks (`reports.notify`, `reports.deliver`), never in a request, and both are
-idempotent: a user gets at most one notification per event, and a delivery that was sent is
-not sent again.
+`notify_events` turns Events (one, or a routing batch's in one pass) into Notifications
+(each user's in-app inbox) and their Deliveries (push, SMS, email); `delivery_send` sends one
+Delivery through its channel. Both run in tasks (`reports.notify`, `reports.notify_many`,
+`reports.deliver`), never in a request, and both are idempotent: a user gets at most one
+notification per event, and a delivery that was sent is not sent again.
 
 Who hears about what:
 
@@ -22,14 +22,16 @@ Who hears about what:
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import reduce
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -74,15 +76,26 @@ EXCERPT_MAX = 300
 # Deciding who is told
 
 
-def _event(event_id: int) -> Event | None:
-    return (
+# The agency roles told of a report that arrives, and of the citizen's messages.
+AGENCY_ROLES = (Role.STAFF, Role.MANAGER)
+DISPATCH_KINDS = frozenset({K.TRANSFERRED, K.ESCALATED})
+
+
+def _events(event_ids: list[int]) -> list[Event]:
+    """The events that still exist, in the order asked for."""
+    events = (
         Event.objects.select_related(
             "report__reporter", "report__agency", "report__category", "report__assignee"
         )
         .defer("report__search_text")
-        .filter(pk=event_id)
-        .first()
+        .filter(pk__in=event_ids)
     )
+    by_pk = {event.pk: event for event in events}
+    return [by_pk[pk] for pk in event_ids if pk in by_pk]
+
+
+def _data(event: Event) -> dict[str, Any]:
+    return event.data if isinstance(event.data, dict) else {}
 
 
 def _reporter_hears(event: Event) -> bool:
@@ -91,37 +104,127 @@ def _reporter_hears(event: Event) -> bool:
     return event.kind in REPORTER_ALWAYS or event.from_status != event.to_status
 
 
-def _event_agency(event: Event) -> Agency | None:
+def _agency_hears(event: Event) -> bool:
+    """The agency's staff and managers: a report that arrives, a citizen's message that no
+    one is assigned to read."""
+    kind = event.kind
+    return kind in ARRIVALS or (kind == K.COMMENTED and not event.report.assignee_id)
+
+
+def _supporters_hear(event: Event) -> bool:
+    return event.kind in OUTCOMES and event.is_public and event.report.is_public
+
+
+def _other_agency_code(event: Event) -> str | None:
+    """The code of the agency the event names when it is not the report's (None if none)."""
+    data = _data(event)
+    code = data.get("agency") or data.get("from_agency")
+    agency = event.report.agency
+    if not code or (agency is not None and agency.code == code):
+        return None
+    return str(code)
+
+
+def _other_assignee_id(event: Event) -> int | None:
+    """The colleague an assignment named when the report has since moved to someone else."""
+    if event.kind != K.ASSIGNED:
+        return None
+    assignee_id = _data(event).get("assignee")
+    if assignee_id is None or assignee_id == event.report.assignee_id:
+        return None
+    return assignee_id
+
+
+@dataclass
+class People:
+    """Everyone a batch of events may concern, read once for all of them (`_people`)."""
+
+    # Agencies by code: those events name that are not their report's (see `_event_agency`).
+    agencies: dict[str, Agency]
+    # Users by pk: the assignees events name that no longer hold the report.
+    assignees: dict[int, User]
+    # Active staff and managers, by agency pk, of the agencies the events concern.
+    members: dict[int, list[User]]
+    # Every active dispatcher, when an event tells them.
+    dispatchers: list[User]
+    # Active supporters, by report pk, of the reports whose result is told.
+    supporters: dict[int, list[User]]
+
+
+def _people(events: list[Event]) -> People:
+    """One read per kind of person (agencies, colleagues, supporters), whatever the number
+    of events, and none when no event needs it."""
+    codes = {code for event in events if (code := _other_agency_code(event))}
+    agencies = (
+        {agency.code: agency for agency in Agency.objects.filter(code__in=codes)} if codes else {}
+    )
+    people = People(agencies=agencies, assignees={}, members={}, dispatchers=[], supporters={})
+
+    member_agencies: set[int] = set()
+    for event in events:
+        agency = _event_agency(event, people)
+        if _agency_hears(event) and agency is not None:
+            member_agencies.add(agency.pk)
+        if event.kind == K.ESCALATED and event.report.agency_id is not None:
+            member_agencies.add(event.report.agency_id)
+    assignee_ids = {pk for event in events if (pk := _other_assignee_id(event)) is not None}
+    tells_dispatchers = any(event.kind in DISPATCH_KINDS for event in events)
+
+    wanted: list[Q] = []
+    if assignee_ids:
+        wanted.append(Q(pk__in=assignee_ids))
+    if member_agencies:
+        wanted.append(Q(is_active=True, agency__in=member_agencies, role__in=AGENCY_ROLES))
+    if tells_dispatchers:
+        wanted.append(Q(is_active=True, role=Role.DISPATCHER))
+    if wanted:
+        for user in User.objects.filter(reduce(operator.or_, wanted)):
+            if user.pk in assignee_ids:
+                people.assignees[user.pk] = user
+            if not user.is_active:
+                continue
+            if user.role in AGENCY_ROLES and user.agency_id in member_agencies:
+                people.members.setdefault(user.agency_id, []).append(user)
+            if tells_dispatchers and user.role == Role.DISPATCHER:
+                people.dispatchers.append(user)
+
+    supported = {event.report_id for event in events if _supporters_hear(event)}
+    if supported:
+        for support in Supporter.objects.filter(
+            report__in=supported, user__is_active=True
+        ).select_related("user"):
+            people.supporters.setdefault(support.report_id, []).append(support.user)
+    return people
+
+
+def _event_agency(event: Event, people: People) -> Agency | None:
     """The agency the event is about: the one routing or dispatch sent the report to, the
     one that handed it back (transfer), else the report's. Events record agencies by code;
     the report may have moved on by the time the task runs."""
-    report = event.report
-    data = event.data if isinstance(event.data, dict) else {}
-    code = data.get("agency") or data.get("from_agency")
-    if not code or (report.agency is not None and report.agency.code == code):
-        return report.agency
-    return Agency.objects.filter(code=code).first()
+    code = _other_agency_code(event)
+    if code is None:
+        return event.report.agency
+    return people.agencies.get(code)
 
 
-def _assignee(event: Event) -> User | None:
+def _assignee(event: Event, people: People) -> User | None:
     """The colleague the event assigned the report to (None when it was unassigned)."""
     report = event.report
-    data = event.data if isinstance(event.data, dict) else {}
-    assignee_id = data.get("assignee")
+    assignee_id = _data(event).get("assignee")
     if assignee_id is None:
         return None
     if assignee_id == report.assignee_id:
         return report.assignee
-    return User.objects.filter(pk=assignee_id).first()
+    return people.assignees.get(assignee_id)
 
 
-def _members(agency: Agency | None, roles: Iterable[str]) -> QuerySet[User]:
+def _members(people: People, agency: Agency | None, roles: Iterable[str]) -> list[User]:
     if agency is None:
-        return User.objects.none()
-    return User.objects.filter(is_active=True, agency=agency, role__in=list(roles))
+        return []
+    return [user for user in people.members.get(agency.pk, []) if user.role in roles]
 
 
-def _recipients(event: Event, agency: Agency | None) -> dict[int, tuple[User, str]]:
+def _recipients(event: Event, agency: Agency | None, people: People) -> dict[int, tuple[User, str]]:
     """{user id: (user, audience)}; the first reason to tell a user wins. Nobody is told of
     their own action, and deactivated users are told nothing. `agency` is the one the event
     concerns (see `_event_agency`)."""
@@ -138,22 +241,18 @@ def _recipients(event: Event, agency: Agency | None) -> dict[int, tuple[User, st
     if _reporter_hears(event):
         add([report.reporter], Audience.REPORTER)
     if kind == K.ASSIGNED:
-        add([_assignee(event)], Audience.ASSIGNEE)
+        add([_assignee(event, people)], Audience.ASSIGNEE)
     if kind == K.COMMENTED and report.assignee_id:
         add([report.assignee], Audience.ASSIGNEE)
-    if kind in ARRIVALS or (kind == K.COMMENTED and not report.assignee_id):
-        add(_members(agency, (Role.STAFF, Role.MANAGER)), Audience.AGENCY)
+    if _agency_hears(event):
+        add(_members(people, agency, AGENCY_ROLES), Audience.AGENCY)
     if kind == K.TRANSFERRED:
-        add(User.objects.filter(is_active=True, role=Role.DISPATCHER), Audience.DISPATCH)
+        add(people.dispatchers, Audience.DISPATCH)
     if kind == K.ESCALATED:
-        add(_members(report.agency, (Role.MANAGER,)), Audience.OVERSIGHT)
-        add(User.objects.filter(is_active=True, role=Role.DISPATCHER), Audience.OVERSIGHT)
-    if kind in OUTCOMES and event.is_public and report.is_public:
-        supporters = User.objects.filter(
-            is_active=True,
-            pk__in=Supporter.objects.filter(report=report).values("user_id"),
-        )
-        add(supporters, Audience.SUPPORTER)
+        add(_members(people, report.agency, (Role.MANAGER,)), Audience.OVERSIGHT)
+        add(people.dispatchers, Audience.OVERSIGHT)
+    if _supporters_hear(event):
+        add(people.supporters.get(report.pk, []), Audience.SUPPORTER)
     return chosen
 
 
@@ -276,66 +375,99 @@ def _channels(notification: Notification, audience: str, reachable_by_push: set[
     return channels
 
 
-def notify_event(event_id: int) -> list[Notification]:
-    """Tell everyone concerned about one timeline event: an inbox notification each, and a
-    delivery per channel that reaches them, sent by `reports.deliver` after the commit.
+class Plan(NamedTuple):
+    """One event, the agency it concerns and whom it tells."""
 
-    Idempotent: users already told about this event are not told again, so a re-run (a
+    event: Event
+    agency: Agency | None
+    recipients: dict[int, tuple[User, str]]
+
+
+def notify_events(event_ids: Iterable[int]) -> list[Notification]:
+    """Tell everyone concerned about timeline events: an inbox notification each, and a
+    delivery per channel that reaches them, sent by `reports.deliver` after the commit.
+    Each event tells exactly whom and what it would alone; a batch costs the same few
+    queries however many events it holds (a routing batch's `reports.notify_many`).
+
+    Idempotent: users already told about an event are not told again, so a re-run (a
     retried, duplicated or swept task) creates nothing. Runs of one event are serialised on
-    its row; the event is marked `notified_at` in the same transaction as its notifications,
-    so the sweeper re-drives exactly the events whose task was lost. Returns the
-    notifications it created.
+    its row (the batch's rows are locked in one statement, in pk order); the events are
+    marked `notified_at` in the same transaction as their notifications, so the sweeper
+    re-drives exactly the events whose task was lost. Events that no longer exist are
+    ignored. Returns the notifications it created.
     """
-    event = _event(event_id)
-    if event is None:
+    events = _events(list(dict.fromkeys(event_ids)))
+    if not events:
         return []
-    agency = _event_agency(event)
-    recipients = _recipients(event, agency)
-    if not recipients:
-        _mark_notified(event)
+    people = _people(events)
+    plans = []
+    for event in events:
+        agency = _event_agency(event, people)
+        plans.append(Plan(event, agency, _recipients(event, agency, people)))
+    if not any(plan.recipients for plan in plans):
+        _mark_notified([event.pk for event in events])
         return []
     try:
-        return _notify(event, agency, recipients)
+        return _notify(plans)
     except IntegrityError:
         # A concurrent run of the same task told some of them first: tell the others.
-        return _notify(event, agency, recipients)
+        return _notify(plans)
 
 
-def _mark_notified(event: Event) -> None:
+def notify_event(event_id: int) -> list[Notification]:
+    """`notify_events` for one event (the `reports.notify` task)."""
+    return notify_events([event_id])
+
+
+def _mark_notified(event_ids: list[int]) -> None:
     """The sweeper's marker; inside _notify's transaction, it commits with the
     notifications."""
-    Event.objects.filter(pk=event.pk, notified_at__isnull=True).update(notified_at=timezone.now())
+    Event.objects.filter(pk__in=event_ids, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
 
 
-def _notify(
-    event: Event, agency: Agency | None, recipients: dict[int, tuple[User, str]]
-) -> list[Notification]:
+def _notify(plans: list[Plan]) -> list[Notification]:
+    event_ids = [plan.event.pk for plan in plans]
     with transaction.atomic():
-        # A concurrent run of the same event (a swept copy of a task still queued) waits
-        # here for this one's commit, then finds everyone told.
-        list(Event.objects.select_for_update().filter(pk=event.pk).values_list("pk", flat=True))
-        told = set(Notification.objects.filter(event=event).values_list("user_id", flat=True))
-        audiences = {pk: audience for pk, (_user, audience) in recipients.items() if pk not in told}
-        _mark_notified(event)
-        if not audiences:
+        # A concurrent run of the same events (a swept copy of a task still queued) waits
+        # here for this one's commit, then finds everyone told. Locked in pk order, so two
+        # overlapping batches cannot deadlock.
+        list(
+            Event.objects.select_for_update()
+            .filter(pk__in=event_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        told = set(
+            Notification.objects.filter(event__in=event_ids).values_list("event_id", "user_id")
+        )
+        _mark_notified(event_ids)
+        untold = [
+            (plan, user, audience)
+            for plan in plans
+            for pk, (user, audience) in plan.recipients.items()
+            if (plan.event.pk, pk) not in told
+        ]
+        if not untold:
             return []
         created = Notification.objects.bulk_create(
             (
-                _notification(event, agency, recipients[pk][0], audience)
-                for pk, audience in audiences.items()
+                _notification(plan.event, plan.agency, user, audience)
+                for plan, user, audience in untold
             ),
             batch_size=BATCH_SIZE,
         )
         reachable_by_push = set(
-            Device.objects.filter(user_id__in=list(audiences)).values_list("user_id", flat=True)
+            Device.objects.filter(
+                user__in={user.pk for _plan, user, _audience in untold}
+            ).values_list("user_id", flat=True)
         )
         deliveries = Delivery.objects.bulk_create(
             (
                 Delivery(notification=notification, channel=channel)
-                for notification in created
-                for channel in _channels(
-                    notification, audiences[notification.user_id], reachable_by_push
-                )
+                for notification, (_plan, _user, audience) in zip(created, untold, strict=True)
+                for channel in _channels(notification, audience, reachable_by_push)
             ),
             batch_size=BATCH_SIZE,
         )

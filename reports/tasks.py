@@ -54,9 +54,17 @@ def notify(event_id: int) -> None:
 
 @shared_task(name="reports.notify_many")
 def notify_many(event_ids: list[int]) -> None:
-    """Notify the events of a routing batch, one message for all of them. An event whose
-    notification fails is handed to its own `reports.notify` task, with that task's retries;
-    if even that cannot be sent, the notification sweeper finds it."""
+    """Notify the events of a routing batch, one message and one pass for all of them. If
+    the pass fails, each event is notified on its own, so one bad event never holds back
+    the others; an event that fails alone too is handed to its own `reports.notify` task,
+    with that task's retries; if even that cannot be sent, the notification sweeper finds
+    it."""
+    try:
+        notifications.notify_events(event_ids)
+    except Exception:
+        logger.exception("Notifying %d events together failed; each on its own", len(event_ids))
+    else:
+        return
     for event_id in event_ids:
         try:
             notifications.notify_event(event_id)

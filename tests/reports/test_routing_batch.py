@@ -13,7 +13,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reports import lifecycle, notifications, services
+from reports import lifecycle, services
 from reports.models import Event, Notification, Report, ReportStatus
 from reports.tasks import notify_many, route_report
 from tests.conftest import PHU_XUAN_POINT, VY_DA_POINT
@@ -139,28 +139,6 @@ def test_each_event_of_a_batch_tells_its_reporter_once(
         assert Notification.objects.filter(event=event, user=citizen).count() == 1
         event.refresh_from_db()
         assert event.notified_at is not None
-
-
-def test_an_event_whose_notification_fails_is_retried_on_its_own(unrouted):
-    reports = unrouted(2)
-    lifecycle.reports_route(report_ids=[r.pk for r in reports])
-    bad, good = Event.objects.filter(report__in=reports, kind=Event.Kind.ROUTED).order_by("pk")
-    real = notifications.notify_event
-
-    def notify_event(event_id):
-        if event_id == bad.pk:
-            raise OSError("SMS gateway away")
-        return real(event_id)
-
-    with (
-        mock.patch.object(notifications, "notify_event", notify_event),
-        mock.patch("reports.tasks.enqueue") as enqueue,
-    ):
-        notify_many(event_ids=[bad.pk, good.pk])
-
-    enqueue.assert_called_once_with("reports.notify", bad.pk)
-    good.refresh_from_db()
-    assert good.notified_at is not None
 
 
 def test_nothing_is_notified_when_the_batch_rolls_back(
