@@ -13,7 +13,8 @@ request and lasts the rate's period (`hues.cache.count_hit`: one round trip to R
 script); every request in the window counts, refused ones too, and the window's end is the
 Retry-After. A client may thus send up to twice the rate across the end of one window and the
 start of the next, never more. While Redis is away nothing is counted and nothing refused:
-the limits fail open, at once after the first timeout (hues.cache).
+the limits fail open, at once after the first timeout (hues.cache). A view whose answer is
+cached can have the first throttle read it in the same round trip as the count (read_ahead).
 """
 
 from __future__ import annotations
@@ -30,7 +31,28 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from accounts.phones import InvalidPhoneNumber, normalize_phone
-from hues.cache import count_hit
+from hues.cache import count_hit, count_hit_and_read
+
+# The request attribute where a view puts the cache keys it is about to read (ReadAhead).
+READ_AHEAD = "cache_read_ahead"
+
+
+class ReadAhead:
+    """Cache keys a view reads for its answer (a cached page and its versions), fetched by
+    the request's first throttle in the same round trip as its count: `found` is None until
+    then (and stays None when no throttle counted the request: the view reads them itself),
+    else the values found, as `cache.get_many` gives them."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+        self.found: dict[str, Any] | None = None
+
+
+def read_ahead(request: HttpRequest, keys: list[str]) -> ReadAhead:
+    """Ask the throttles to read `keys` with their count (see ReadAhead)."""
+    ahead = ReadAhead(keys)
+    setattr(request, READ_AHEAD, ahead)
+    return ahead
 
 
 class ScopeThrottle(SimpleRateThrottle):
@@ -58,7 +80,13 @@ class ScopeThrottle(SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        count, self.left = count_hit(caches["default"], self.key, self.duration)
+        ahead: ReadAhead | None = getattr(request, READ_AHEAD, None)
+        if ahead is not None and ahead.found is None:
+            count, self.left, ahead.found = count_hit_and_read(
+                caches["default"], self.key, self.duration, ahead.keys
+            )
+        else:
+            count, self.left = count_hit(caches["default"], self.key, self.duration)
         return count <= self.num_requests
 
     def wait(self) -> float | None:

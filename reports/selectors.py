@@ -232,13 +232,26 @@ def report_cache_key(*, url: str, anonymous: bool) -> str | None:
     return f"reports:detail:{digest[:40]}"
 
 
-def feed_cache_get(key: str, reference: str | None = None) -> tuple[tuple[str, ...], Any]:
+def _version_keys(reference: str | None) -> list[str]:
+    own = REPORT_VERSION_KEY.format(reference) if reference else FEED_VERSION_KEY
+    return [REFERENCE_VERSION_KEY, own]
+
+
+def feed_cache_keys(key: str, reference: str | None = None) -> list[str]:
+    """What feed_cache_get reads: to read them ahead (hues.throttling.read_ahead)."""
+    return [*_version_keys(reference), key]
+
+
+def feed_cache_get(
+    key: str, reference: str | None = None, found: Mapping[str, Any] | None = None
+) -> tuple[tuple[str, ...], Any]:
     """The versions a cached page depends on (reference data, and the feed's or else the
     report's) and the page cached under `key` for them (None if there is none, or only an
-    older one), read in one round trip."""
-    own = REPORT_VERSION_KEY.format(reference) if reference else FEED_VERSION_KEY
-    names = [REFERENCE_VERSION_KEY, own]
-    found = cache.get_many([*names, key])
+    older one), read in one round trip, or taken from `found` (feed_cache_keys read
+    ahead)."""
+    names = _version_keys(reference)
+    if found is None:
+        found = cache.get_many([*names, key])
     versions = tuple(found.get(name) or "0" for name in names)
     entry = found.get(key)
     if entry is not None and tuple(entry[0]) == versions:

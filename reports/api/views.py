@@ -23,7 +23,7 @@ from rest_framework.serializers import BaseSerializer
 from accounts.permissions import IsVerified
 from accounts.selectors import request_user
 from hues.api_schema import error_response
-from hues.throttling import IPThrottle, UserThrottle
+from hues.throttling import IPThrottle, ReadAhead, UserThrottle, read_ahead
 from reports import idempotency, lifecycle, selectors, services
 from reports.api.etags import feed_etag, not_modified, report_etag
 from reports.api.filters import ReportFilter, StrictBooleanField, feed_cache_parameters
@@ -128,14 +128,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def list(  # type: ignore[override]  # a cached page is bytes, not a DRF Response
         self, request: Request, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        key = self._cache_key(
-            selectors.feed_cache_key(
-                url=request.build_absolute_uri(request.path),
-                parameters=feed_cache_parameters(request.query_params),
-                anonymous=request_user(request) is None,
-            )
-        )
-        version, cached = selectors.feed_cache_get(key) if key else ((), None)
+        key = self._page_key
+        version, cached = self._cached_page(key)
         if cached is not None:
             etag, content = cached
         else:
@@ -152,13 +146,46 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             selectors.feed_cache_set(key, version, (etag, content))
         return self._cached_response(etag, content)
 
-    # Cached pages are kept rendered (JSON bytes): a hit costs two Redis round trips (the
-    # throttle's count, then the page with its versions) and no query, serialising or
-    # rendering. Only for the JSON renderer (the browsable API of DEBUG renders afresh).
+    # Cached pages are kept rendered (JSON bytes): a hit costs one Redis round trip (the
+    # throttle's count, with the page and its versions read ahead in the same script) and no
+    # query, serialising or rendering. Only for the JSON renderer (the browsable API of DEBUG
+    # renders afresh).
 
-    def _cache_key(self, key: str | None) -> str | None:
-        renderer = getattr(self.request, "accepted_renderer", None)
-        return key if key and isinstance(renderer, JSONRenderer) else None
+    _page_key: str | None = None
+    _page_ahead: ReadAhead | None = None
+
+    def check_throttles(self, request: Request) -> None:
+        self._page_key = self._cache_key(request)
+        if self._page_key is not None:
+            keys = selectors.feed_cache_keys(self._page_key, self._page_reference())
+            self._page_ahead = read_ahead(request, keys)
+        super().check_throttles(request)
+
+    def _page_reference(self) -> str | None:
+        return self.kwargs["reference"] if self.action == "retrieve" else None
+
+    def _cache_key(self, request: Request) -> str | None:
+        """The cache key of this answer, or None when it is not cached."""
+        if not isinstance(getattr(request, "accepted_renderer", None), JSONRenderer):
+            return None
+        anonymous = request_user(request) is None
+        if self.action == "list":
+            return selectors.feed_cache_key(
+                url=request.build_absolute_uri(request.path),
+                parameters=feed_cache_parameters(request.query_params),
+                anonymous=anonymous,
+            )
+        if self.action == "retrieve":
+            return selectors.report_cache_key(url=request.build_absolute_uri(), anonymous=anonymous)
+        return None
+
+    def _cached_page(self, key: str | None) -> tuple[tuple[str, ...], Any]:
+        """The versions and the cached page under `key` (read ahead with the throttle when
+        it counted this request)."""
+        if key is None:
+            return (), None
+        found = self._page_ahead.found if self._page_ahead is not None else None
+        return selectors.feed_cache_get(key, self._page_reference(), found=found)
 
     def _render(self, body: Any) -> bytes:
         request = self.request
@@ -195,13 +222,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def retrieve(  # type: ignore[override]  # as list
         self, request: Request, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        key = self._cache_key(
-            selectors.report_cache_key(
-                url=request.build_absolute_uri(), anonymous=request_user(request) is None
-            )
-        )
-        reference = self.kwargs["reference"]
-        versions, cached = selectors.feed_cache_get(key, reference) if key else ((), None)
+        key = self._page_key
+        versions, cached = self._cached_page(key)
         if cached is not None:
             etag, content = cached
         else:

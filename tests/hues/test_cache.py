@@ -125,3 +125,54 @@ def test_other_caches_count_in_two_steps():
     cache = LocMemCache("count-hit", {})
 
     assert [hues_cache.count_hit(cache, "k", 60) for _ in range(2)] == [(1, 60.0), (2, 60.0)]
+
+
+def test_a_hit_and_a_read_are_one_script_call_on_redis(fresh_breaker, monkeypatch):
+    """The throttle's count and the cached page it reads ahead: one round trip."""
+    url = os.environ.get("CACHE_URL", "")
+    need(url.startswith("redis://"), "CACHE_URL does not point at Redis")
+    from redis import Redis
+
+    cache = ResilientRedisCache(url, {})
+    cache.delete_many(["throttle_test_read", "page", "version"])
+    cache.set("page", ("v1", b'{"results": []}'))
+    cache.set("version", "v1")
+    calls: list[str] = []
+    real = Redis.execute_command
+    monkeypatch.setattr(
+        Redis, "execute_command", lambda self, *a, **k: calls.append(a[0]) or real(self, *a, **k)
+    )
+
+    first = hues_cache.count_hit_and_read(cache, "throttle_test_read", 60, ["version", "page", "x"])
+    second = hues_cache.count_hit_and_read(cache, "throttle_test_read", 60, ["page"])
+
+    assert calls == ["EVALSHA", "EVALSHA"]
+    assert first[0] == 1
+    assert 0 < first[1] <= 60
+    assert first[2] == {"version": "v1", "page": ("v1", b'{"results": []}')}  # "x" is missing
+    assert second[0] == 2
+    assert second[2] == {"page": ("v1", b'{"results": []}')}
+    cache.delete_many(["throttle_test_read", "page", "version"])
+
+
+def test_a_hit_and_a_read_miss_and_are_not_counted_while_redis_is_down(
+    fresh_breaker, cache_without_redis
+):
+    assert hues_cache.count_hit_and_read(cache_without_redis, "throttle_x", 60, ["page"]) == (
+        0,
+        0.0,
+        {},
+    )
+
+
+def test_other_caches_count_then_read():
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = LocMemCache("count-hit-read", {})
+    cache.set("page", "cached")
+
+    assert hues_cache.count_hit_and_read(cache, "k", 60, ["page", "gone"]) == (
+        1,
+        60.0,
+        {"page": "cached"},
+    )

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -225,3 +225,64 @@ def test_a_renamed_reporter_shows_at_once(
     citizen.save(update_fields=["full_name"])
     assert api.get(FEED).json()["results"][0]["reporter_name"] == "Trần Thị Bình"
     assert detail(api, report)["reporter_name"] == "Trần Thị Bình"
+
+
+@pytest.mark.parametrize("path", ["feed", "detail", "near"])
+def test_a_cached_page_costs_one_round_trip_to_redis_with_the_throttle(
+    path: str,
+    api: Any,
+    make_report: Callable[..., Report],
+    citizen: User,
+    monkeypatch: pytest.MonkeyPatch,
+    django_assert_num_queries: Any,
+) -> None:
+    """The page and its versions are read by the throttle's script (hues.throttling
+    read_ahead), not by a second call after it."""
+    from redis import Redis
+
+    from hues.cache import ResilientRedisCache
+    from tests.conftest import need
+
+    need(isinstance(caches["default"], ResilientRedisCache), "the cache is not Redis")
+    report = make_report(citizen)
+    url = {
+        "feed": FEED,
+        "detail": f"{FEED}/{report.reference}",
+        "near": f"{FEED}?near={report.lat},{report.lng}",
+    }[path]
+    first = api.get(url)
+    assert first.status_code == 200
+    calls: list[str] = []
+    real = Redis.execute_command
+    monkeypatch.setattr(
+        Redis, "execute_command", lambda self, *a, **k: calls.append(a[0]) or real(self, *a, **k)
+    )
+
+    with django_assert_num_queries(0):
+        again = api.get(url)
+
+    assert calls == ["EVALSHA"]
+    assert again.content == first.content
+
+
+def test_a_cached_page_is_still_read_when_no_throttle_counts_the_request(
+    api: Any,
+    make_report: Callable[..., Report],
+    citizen: User,
+    settings: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    """With no rate for anonymous clients nothing reads the page ahead: the view reads it."""
+    report = make_report(citizen)
+    url = f"{FEED}/{report.reference}"
+    first = api.get(url)
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "anon": None,
+        },
+    }
+    with django_assert_num_queries(0):
+        again = api.get(url)
+    assert again.content == first.content
