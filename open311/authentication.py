@@ -11,8 +11,8 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 
+from hues.throttling import ScopeThrottle
 from open311 import services
 from open311.models import ApiKey
 
@@ -33,16 +33,20 @@ class ApiKeyAuthentication(BaseAuthentication):
         return api_key.user, api_key
 
 
-class ApiKeyRateThrottle(SimpleRateThrottle):
-    """Requests filed per API key, at the `open311_post` throttle rate when settings name one."""
+class ApiKeyRateThrottle(ScopeThrottle):
+    """Requests filed per API key, at the `open311_post` throttle rate when settings name one
+    (counted in one round trip, as every limit: hues.throttling)."""
 
-    scope = "open311_post"
+    SCOPE = "open311_post"
+
+    def __init__(self) -> None:
+        super().__init__(self.SCOPE)
 
     def get_rate(self) -> str:
         rates = api_settings.DEFAULT_THROTTLE_RATES
-        return str(rates.get(self.scope) or ("600/min" if settings.DEBUG else "60/min"))
+        return str(rates.get(self.SCOPE) or ("600/min" if settings.DEBUG else "60/min"))
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
+    def ident(self, request: Request) -> str | None:
         if request.method != "POST" or not isinstance(request.auth, ApiKey):
             return None
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+        return str(request.auth.pk)

@@ -13,7 +13,7 @@ import shapely
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -112,9 +112,16 @@ def photos_store(
 def _next_reference(year: int) -> str:
     """HUE-2026-000123: numbered per year, without gaps, safe under concurrency (the
     counter row stays locked until the report's transaction commits)."""
-    ReferenceCounter.objects.get_or_create(year=year)
-    ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
-    number = ReferenceCounter.objects.values_list("last", flat=True).get(year=year)
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        # One statement (PostgreSQL and SQLite 3.35+): the year's row, made at its first
+        # report, is counted up and read back under its row lock.
+        cursor.execute(
+            f'INSERT INTO {table} ("year", "last") VALUES (%s, 1) '  # noqa: S608 - a model's table
+            f'ON CONFLICT ("year") DO UPDATE SET "last" = {table}."last" + 1 RETURNING "last"',
+            [year],
+        )
+        (number,) = cursor.fetchone()
     return f"{settings.REPORT_REFERENCE_PREFIX}-{year}-{number:06d}"
 
 

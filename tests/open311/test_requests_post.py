@@ -245,6 +245,29 @@ def test_filing_is_throttled_per_key(
     assert Report.objects.count() == 3
 
 
+def test_the_per_key_limit_counts_in_one_script_call_like_every_limit(
+    client: Client, api_key: IssuedApiKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-key count is hues.throttling's (one Redis round trip on Redis), not DRF's
+    read and write of a list of timestamps."""
+    from hues import throttling
+
+    counted: list[str] = []
+    real = throttling.count_hit
+
+    def spy(cache: Any, key: str, seconds: int) -> tuple[int, float]:
+        counted.append(key)
+        return real(cache, key, seconds)
+
+    monkeypatch.setattr(throttling, "count_hit", spy)
+    cache.delete(f"throttle_open311_post_{api_key.api_key.pk}")
+
+    assert post(client, "requests.json", request_fields(api_key.key)).status_code == 201
+
+    assert f"throttle_open311_post_{api_key.api_key.pk}" in counted
+    assert cache.get(f"throttle_open311_post_{api_key.api_key.pk}") == 1
+
+
 def test_reading_needs_no_key_and_is_not_throttled_per_key(
     client: Client, reference_data: None
 ) -> None:
