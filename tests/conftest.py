@@ -126,10 +126,12 @@ def _reference_data_only_when_asked(request: pytest.FixtureRequest) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """After a transactional test's flush (its fixtures' teardown), the reference data is
-    committed again for the tests after it."""
+    committed again for the tests after it. Not after the last test: its teardown also ends
+    the session's fixtures, so the test database is gone and the settings name the
+    configured one again (seeding would write into it, or fail where it has no tables)."""
     yield
     blocker = item.stash.get(_RESEED, None)
-    if blocker is not None and Path(settings.AREAS_GEOJSON).is_file():
+    if nextitem is not None and blocker is not None and Path(settings.AREAS_GEOJSON).is_file():
         with blocker.unblock():
             _seed_reference_data()
 
