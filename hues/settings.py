@@ -11,6 +11,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -132,28 +133,55 @@ TEMPLATES = [
     },
 ]
 
+
+def with_connection_options(database: dict[str, Any]) -> dict[str, Any]:
+    """The options every connection shares: the primary's and each read replica's."""
+    database["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0)
+    database["CONN_HEALTH_CHECKS"] = True
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # The embedded default serves several clients at once (runserver's threads): readers
+        # never block the writer (WAL), a writer waits for another instead of failing
+        # (timeout, seconds), and every transaction takes the write lock when it begins
+        # (IMMEDIATE), so none fails with "database is locked" when it upgrades from reading
+        # to writing.
+        database.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        # PostgreSQL's JIT compiles the statistics' aggregates anew for every query, adding
+        # 100-150 ms to each on a million reports and saving nothing on the API's short queries.
+        database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    return database
+
+
 # Database: SQLite file by default; PostgreSQL in production and CI.
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": with_connection_options(
+        dict(env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
+    ),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded default serves several clients at once (runserver's threads): readers
-    # never block the writer (WAL), a writer waits for another instead of failing (timeout,
-    # seconds), and every transaction takes the write lock when it begins (IMMEDIATE), so
-    # none fails with "database is locked" when it upgrades from reading to writing.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # PostgreSQL's JIT compiles the statistics' aggregates anew for every query, adding
-    # 100-150 ms to each on a million reports and saving nothing on the API's short queries.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+
+# Read replicas of the primary (DATABASE_URL), comma-separated URLs: aliases replica_1,
+# replica_2, ... with the primary's connection options, and a router (hues.db) that keeps
+# writes, migrations and every read not sent to a replica on the primary. Only the public
+# reads a replica's lag cannot mislead use one (hues.db.replica). Tests treat each as a
+# mirror of the primary. None: no alias, no router.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", [])
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica: dict[str, Any] = dict(env.db_url_config(_url))
+    if _replica.get("ENGINE") != DATABASES["default"]["ENGINE"]:
+        # The URL itself may hold a password: name the replica by its place in the list.
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS: URL {_number} is not a database URL of DATABASE_URL's "
+            f"kind ({DATABASES['default']['ENGINE']})."
+        )
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_number}"] = with_connection_options(_replica)
+DATABASE_ROUTERS = ["hues.db.PrimaryReplicaRouter"] if DATABASE_REPLICA_URLS else []
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: process-local by default; Redis (redis://...) in production.

@@ -1,5 +1,9 @@
 """Reads for Open311: services are our active categories, service requests our public
-reports (the visibility of the public feed, reports.selectors.reports_visible_to)."""
+reports (the visibility of the public feed, reports.selectors.reports_visible_to).
+
+The two public lists (services, and service requests by filters) are read from a replica
+(hues.db), as the public feed is; a request looked up by its id or token, which a client
+asks for right after filing, reads the primary."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
+from hues.db import replica
 from reports.models import OPEN_STATUSES, Category, Event, Photo, Report
 from reports.selectors import categories_active, reports_visible_to
 
@@ -42,7 +47,7 @@ def open311_status(status: str) -> str:
 
 
 def services_active() -> QuerySet[Category]:
-    return categories_active()
+    return categories_active().using(replica())
 
 
 def service_get(code: str) -> Category | None:
@@ -91,11 +96,14 @@ def service_requests(
     statuses: Collection[str] | None = None,
 ) -> list[Report]:
     """Public reports, newest first, at most MAX_REQUESTS. References, when given, override
-    every other filter (GeoReport v2); the date range applies to when a report was filed."""
+    every other filter (GeoReport v2); the date range applies to when a report was filed.
+    By references, from the primary: a client asks for the requests it has just filed;
+    otherwise from a replica."""
     requests = _service_requests()
     if references is not None:
         requests = requests.filter(reference__in=references)
     else:
+        requests = requests.using(replica())
         if service_codes:
             requests = requests.filter(category__code__in=service_codes)
         if start is not None:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS
 from django.db.backends.signals import connection_created
 from django.db.models import (
     Aggregate,
@@ -42,6 +43,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hues.db import replica
 from reports.maps import Ring, area_rings
 from reports.models import (
     OPEN_STATUSES,
@@ -195,10 +197,14 @@ class StatsFilters:
     category_id: int | None = None
     agency_id: int | None = None
     area_id: int | None = None
+    # The database every query of one count reads (the reports, the daily figures and how
+    # far they are counted), so the figures agree with each other: the primary, or for the
+    # public statistics a replica (report_statistics). Not part of the cache key.
+    using: str = DEFAULT_DB_ALIAS
 
     def reports(self) -> QuerySet[Report]:
         """The reports of the filters' category, agency and area, whatever their time."""
-        return self.apply(Report.objects.order_by())
+        return self.apply(Report.objects.using(self.using).order_by())
 
     def apply(self, rows: QuerySet[Counted]) -> QuerySet[Counted]:
         """Reports (or daily figures) of the filters' category, agency and area."""
@@ -375,25 +381,25 @@ def _resolved_in(reports: QuerySet[Report], start: datetime, end: datetime) -> Q
 
 
 def _daily_figures(filters: StatsFilters, past: Period) -> QuerySet[DailyFigures]:
-    days = DailyFigures.objects.filter(day__gte=past.first, day__lte=past.last).order_by()
-    return filters.apply(days)
+    days = DailyFigures.objects.using(filters.using).filter(day__gte=past.first, day__lte=past.last)
+    return filters.apply(days.order_by())
 
 
-def counted_until() -> datetime | None:
+def counted_until(using: str = DEFAULT_DB_ALIAS) -> datetime | None:
     """The moment up to which the daily figures are counted (None: never)."""
-    state = DailyFiguresState.objects.order_by("pk").first()
+    state = DailyFiguresState.objects.using(using).order_by("pk").first()
     return state.counted_until if state is not None else None
 
 
 Split = tuple[Period | None, Period | None]
 
 
-def split_period(period: Period) -> Split:
+def split_period(period: Period, *, using: str = DEFAULT_DB_ALIAS) -> Split:
     """The days of `period` the daily figures have counted (those before the day of the
     last refresh, today while the beat runs), and the days from then on, counted from the
     reports. Without a refresh (no beat, as in the demo), everything is counted from the
-    reports: slower, never wrong."""
-    until = counted_until()
+    reports: slower, never wrong. `using`: the database the figures are read from."""
+    until = counted_until(using)
     first_live = timezone.localdate(until) if until is not None else period.first
     past = Period(period.first, min(period.last, first_live - timedelta(days=1)))
     live = Period(max(period.first, first_live), period.last)
@@ -471,7 +477,7 @@ class Tally:
     def count(cls, filters: StatsFilters, split: Split | None = None) -> Tally:
         """Four queries (three with `split`: split_period(filters.period), when the caller
         has it already)."""
-        split = split or split_period(filters.period)
+        split = split or split_period(filters.period, using=filters.using)
         tally = cls(city=Figures(), groups={g: {} for g in GROUPINGS}, open_by_category={})
         for row in [*_sum_rows(filters, split), *_open_rows(filters)]:
             tally.city.add(row)
@@ -572,7 +578,9 @@ def figures_by(filters: StatsFilters, *, group: str, median: bool = True) -> lis
 
 def report_statistics(filters: StatsFilters) -> Statistics:
     """The public figures: the whole, and per agency, category and area, medians included
-    (five queries)."""
+    (five queries). Read from a replica (hues.db), every query from the same one: they are
+    cached for STATS_CACHE_SECONDS anyway, so a replica's lag misleads no one."""
+    filters = replace(filters, using=replica())
     tally = Tally.count(filters)
     found = medians(filters, groups=GROUPINGS)
     tally.city.median_resolution_hours = found[CITY].get(0)
@@ -599,7 +607,7 @@ def daily_counts(filters: StatsFilters, split: Split | None = None) -> list[Dail
     """Reports received and resolved on each day of the period, in one query: the daily
     figures for the days they have counted, the reports for the rest."""
     zone = ZoneInfo(settings.TIME_ZONE)
-    past, live = split or split_period(filters.period)
+    past, live = split or split_period(filters.period, using=filters.using)
     parts: list[QuerySet[Any]] = []
     if past is not None:
         parts.append(
@@ -722,7 +730,7 @@ def dashboard_figures(filters: StatsFilters, *, overdue_limit: int = 15) -> Dash
     key = f"reports:dashboard:{filters.cache_key()}:{overdue_limit}"
     figures = cache.get(key)
     if figures is None:
-        split = split_period(filters.period)
+        split = split_period(filters.period, using=filters.using)
         tally = Tally.count(filters, split)
         figures = DashboardFigures(
             # The dashboard shows average resolution times, which add up from the daily
