@@ -250,6 +250,48 @@ MEDIA_ACCEL_REDIRECT_PREFIX = os.environ.get("MEDIA_ACCEL_REDIRECT_PREFIX", "/pr
 # Photo URLs of private reports (and in the admin) work for one to two of these periods.
 PHOTO_URL_MAX_AGE = env_int("PHOTO_URL_MAX_AGE", 3600)
 
+# Where photo files live: MEDIA_ROOT on this machine (filesystem, the default), or an
+# S3-compatible bucket (s3: AWS S3, MinIO, Ceph, or a Vietnamese provider's object storage,
+# through django-storages) that every API machine shares. The bucket stays private: a
+# signed photo URL of ours, once checked, redirects to a presigned URL of the bucket that
+# works for PHOTO_STORAGE_URL_SECONDS (reports.media).
+PHOTO_STORAGE = os.environ.get("PHOTO_STORAGE", "filesystem")
+PHOTO_STORAGE_URL_SECONDS = env_int("PHOTO_STORAGE_URL_SECONDS", 300)
+if PHOTO_STORAGE == "s3":
+    if not os.environ.get("S3_BUCKET"):
+        raise ImproperlyConfigured("PHOTO_STORAGE=s3 needs S3_BUCKET (and the bucket's access).")
+    if MEDIA_SERVE != "django":
+        raise ImproperlyConfigured(
+            f"MEDIA_SERVE={MEDIA_SERVE!r} serves files from MEDIA_ROOT; with PHOTO_STORAGE=s3 "
+            "photos are redirected to the bucket: leave MEDIA_SERVE unset."
+        )
+    STORAGES = {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": os.environ["S3_BUCKET"],
+                # For other providers than AWS (e.g. https://s3.example.vn); None for AWS.
+                "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+                "region_name": os.environ.get("S3_REGION") or None,
+                # Unset: boto3's own chain (AWS_* variables, the machine's role).
+                "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+                "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+                "location": os.environ.get("S3_PREFIX", ""),
+                # "path" for MinIO and most providers other than AWS.
+                "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,
+                "signature_version": "s3v4",
+                "default_acl": None,  # the bucket's own (private): no public objects
+                "querystring_auth": True,
+                "querystring_expire": PHOTO_STORAGE_URL_SECONDS,
+                "file_overwrite": False,
+                "object_parameters": {"ContentType": "image/jpeg"},
+            },
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+elif PHOTO_STORAGE != "filesystem":
+    raise ImproperlyConfigured(f"PHOTO_STORAGE={PHOTO_STORAGE!r}: use filesystem or s3.")
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The request as a whole: five photos at their limit plus the form fields.

@@ -9,7 +9,9 @@ URLs that expire after one to two PHOTO_URL_MAX_AGE periods, so a leaked link di
 Stored names are random (reports.models.photo_upload_to): nothing can be guessed either.
 
 With MEDIA_SERVE set, Django only checks the signature and hands the sending of the file to
-the web server (X-Accel-Redirect for nginx, X-Sendfile for Apache or lighttpd).
+the web server (X-Accel-Redirect for nginx, X-Sendfile for Apache or lighttpd). With the
+photos in a shared store (PHOTO_STORAGE=s3), it checks the signature and redirects to the
+store's presigned URL of the file: the bucket stays private, and our URLs stay as they are.
 """
 
 from __future__ import annotations
@@ -21,8 +23,16 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.signing import Signer
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
@@ -78,8 +88,11 @@ def photo_file(request: HttpRequest, name: str) -> HttpResponseBase:
     saying which (a wrong signature and a missing file look the same)."""
     if not STORED_NAME.fullmatch(name) or not _valid(name, request):
         raise Http404
-    path = Path(settings.MEDIA_ROOT, name)
     expiring = "e" in request.GET
+    storage = storages["default"]
+    if not isinstance(storage, FileSystemStorage):
+        return _redirect_to_store(storage, name, expiring=expiring)
+    path = Path(settings.MEDIA_ROOT, name)
     mode = settings.MEDIA_SERVE
     response: HttpResponseBase
     if mode == "x-accel-redirect":
@@ -100,4 +113,15 @@ def photo_file(request: HttpRequest, name: str) -> HttpResponseBase:
         if expiring
         else "public, max-age=31536000, immutable"
     )
+    return response
+
+
+def _redirect_to_store(storage: Storage, name: str, *, expiring: bool) -> HttpResponseBase:
+    """A photo in a shared store (an S3-compatible bucket, PHOTO_STORAGE=s3): a redirect to
+    the store's own URL for it, presigned for PHOTO_STORAGE_URL_SECONDS. The redirect is
+    cached for half that, so no cached one outlives its target; a private photo's only by
+    the client."""
+    response = HttpResponseRedirect(storage.url(name))
+    seconds = settings.PHOTO_STORAGE_URL_SECONDS // 2
+    response["Cache-Control"] = f"{'private' if expiring else 'public'}, max-age={seconds}"
     return response
