@@ -420,6 +420,9 @@ ROUTING_SWEEP_AFTER = timedelta(minutes=2)
 # Anonymous first pages of the feed are kept in the cache this long (seconds; 0: never),
 # and dropped at once when a report, photo, supporter or reference data changes.
 FEED_CACHE_SECONDS = env_int("FEED_CACHE_SECONDS", 15)
+# A report's detail (anonymous, when FEED_CACHE_SECONDS is on): its own version drops it at
+# any change of the report, its photos, timeline or supporters, so it can live longer.
+DETAIL_CACHE_SECONDS = env_int("DETAIL_CACHE_SECONDS", 300)
 # After this many failed routing attempts a report goes to the dispatchers' triage queue;
 # retries wait ROUTING_RETRY_BASE_SECONDS * 2**n (at most 10 minutes).
 ROUTING_MAX_ATTEMPTS = env_int("ROUTING_MAX_ATTEMPTS", 6)

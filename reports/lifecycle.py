@@ -38,7 +38,12 @@ from reports.models import (
     ReportStatus,
 )
 from reports.routing import decide
-from reports.selectors import RoutingSnapshot, routing_snapshot, work_calendar
+from reports.selectors import (
+    RoutingSnapshot,
+    reports_changed,
+    routing_snapshot,
+    work_calendar,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -441,6 +446,9 @@ def reports_route(*, report_ids: Iterable[int]) -> list[Report]:
             events.append(event)
         _update_each(reports, _ROUTING_FIELDS)
         Event.objects.bulk_create(events)
+        # One UPDATE and one INSERT send no post_save: the cached pages are dropped here.
+        references = [report.reference for report in reports]
+        transaction.on_commit(lambda: reports_changed(references))
         # One message for the batch's notifications, not one per event (reports.tasks).
         enqueue_on_commit("reports.notify_many", [event.pk for event in events])
     return reports

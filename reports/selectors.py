@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -262,6 +262,24 @@ def feed_cache_get(
 
 def feed_cache_set(key: str, versions: tuple[str, ...], page: Any) -> None:
     cache.set(key, (versions, page), settings.FEED_CACHE_SECONDS)
+
+
+def report_cache_set(key: str, versions: tuple[str, ...], page: Any) -> None:
+    """A report's detail is kept DETAIL_CACHE_SECONDS: only its own changes and the
+    reference data's change it (its version drops it at once), not every new report."""
+    cache.set(key, (versions, page), settings.DETAIL_CACHE_SECONDS)
+
+
+def reports_changed(references: Iterable[str]) -> None:
+    """Drop the cached pages of these reports and the feed's, after a change made in bulk
+    (one UPDATE for many reports sends no post_save): one cache call for all of them."""
+    if not settings.FEED_CACHE_SECONDS:
+        return
+    versions = {REPORT_VERSION_KEY.format(reference): uuid.uuid4().hex for reference in references}
+    versions[FEED_VERSION_KEY] = uuid.uuid4().hex
+    # A day, as a report's own version (_changed_on_commit); the feed's lasts as long, which
+    # drops nothing either: every cached page lives far less than a day.
+    cache.set_many(versions, timeout=86400)
 
 
 def categories_active() -> QuerySet[Category]:

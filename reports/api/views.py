@@ -233,7 +233,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             if not key:
                 return self._response(etag, body)
             content = self._render(body)
-            selectors.feed_cache_set(key, versions, (etag, content))
+            selectors.report_cache_set(key, versions, (etag, content))
         return self._cached_response(etag, content)
 
     @extend_schema(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.cache import cache, caches
@@ -286,3 +287,51 @@ def test_a_cached_page_is_still_read_when_no_throttle_counts_the_request(
     with django_assert_num_queries(0):
         again = api.get(url)
     assert again.content == first.content
+
+
+def test_reports_routed_in_one_batch_show_routed_at_once_in_the_feed_and_their_details(
+    api: Any, make_report: Callable[..., Report], citizen: User
+) -> None:
+    """A routing batch is one UPDATE and one INSERT (no post_save): it drops the pages itself."""
+    with mock.patch("hues.scheduling.enqueue"):  # no routing task runs after the commit
+        first, second = (make_report(citizen, route=False) for _ in range(2))
+    assert {item["status"] for item in api.get(FEED).json()["results"]} == {"submitted"}
+    assert detail(api, first)["status"] == "submitted"
+
+    lifecycle.reports_route(report_ids=[first.pk, second.pk])
+
+    assert {item["status"] for item in api.get(FEED).json()["results"]} == {"routed"}
+    assert detail(api, first)["status"] == "routed"
+    assert detail(api, second)["status"] == "routed"
+
+
+def test_a_detail_is_kept_longer_than_a_feed_page(
+    api: Any,
+    make_report: Callable[..., Report],
+    citizen: User,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only its own report's changes (and names) change a detail; any new report changes
+    the feed."""
+    from reports import selectors
+
+    settings.DETAIL_CACHE_SECONDS = 300
+    kept: dict[str, int] = {}
+
+    class Recording:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(cache, name)
+
+        def set(self, key: str, value: Any, timeout: Any = None, **kwargs: Any) -> None:
+            kept[key.split(":")[1]] = timeout
+            cache.set(key, value, timeout, **kwargs)
+
+    monkeypatch.setattr(selectors, "cache", Recording())
+    report = make_report(citizen)
+
+    detail(api, report)
+    api.get(FEED)
+
+    assert kept["detail"] == 300
+    assert kept["feed"] == 30
