@@ -380,14 +380,51 @@ def http_pass(
     results = {}
     for name, urls in paths.items():
         headers = {"Authorization": f"Bearer {auth[HEAVY_PHONE]}"} if name == "mine" else None
+        # Every path once, one after the other, before the timed load: its first answer (a
+        # cache miss, from PostgreSQL, whose pages of a large table may still be on disk) is
+        # measured here on its own, and the timed load measures the steady state, whatever
+        # the number of paths (300 details take longer than the warm-up at 1M).
+        first = first_requests(base, urls, headers)
         wrk(base, urls, seconds=max(1, seconds // 5), connections=connections, headers=headers)
         results[name] = wrk(base, urls, seconds=seconds, connections=connections, headers=headers)
         r = results[name]
+        r["first"] = first
+        if name != "health":
+            # The floor again, right after: a shared machine's speed drifts within a pass
+            # (other virtual machines on the host), and the share is taken against the
+            # health measured next to the endpoint, not a minute before it.
+            r["health_after"] = wrk(
+                base,
+                paths["health"],
+                seconds=max(2, seconds // 2),
+                connections=connections,
+                headers=None,
+            )
         log(
             f"  {name:8} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.2f} ms  "
-            f"p99 {r['p99_ms']:7.2f} ms  errors {r['errors']}"
+            f"p99 {r['p99_ms']:7.2f} ms  errors {r['errors']}  (first of each of "
+            f"{first['requests']}: p50 {first['p50_ms']:.2f} ms, p90 {first['p90_ms']:.2f} ms)"
         )
     return results
+
+
+def first_requests(base: str, paths: list[str], headers: dict[str, str] | None) -> dict[str, Any]:
+    """Each path requested once, in turn: the latencies of first (uncached) answers."""
+    import httpx
+
+    latencies = []
+    errors = 0
+    with httpx.Client(base_url=base, headers={**PROXY_HEADERS, **(headers or {})}) as client:
+        for path in paths:
+            begin = time.monotonic()
+            errors += client.get(path, timeout=30).status_code != 200
+            latencies.append((time.monotonic() - begin) * 1000)
+    return {
+        "requests": len(paths),
+        "p50_ms": statistics.median(latencies),
+        "p90_ms": percentile(latencies, 0.9),
+        "errors": errors,
+    }
 
 
 def measure_http(
@@ -924,10 +961,19 @@ def summarise(results: dict[str, Any]) -> list[str]:
         for name, target in (("feed", 0.35), ("detail", 0.5), ("near", 0.25), ("q", 0.25)):
             ratio = p[name]["rps"] / floor if floor else 0
             ok = "ok" if ratio >= target else "MISSED"
-            lines.append(
+            line = (
                 f"    {name:7} {ratio:6.1%} of health (target {target:.0%}) {ok}; "
                 f"p50 {p[name]['p50_ms']:.2f} ms"
             )
+            after = p[name].get("health_after")
+            if after and after["rps"]:
+                beside = p[name]["rps"] / after["rps"]
+                verdict = "ok" if beside >= target else "MISSED"
+                line += (
+                    f"; {beside:.1%} of the health measured right after it "
+                    f"({after['rps']:.0f} req/s) {verdict}"
+                )
+            lines.append(line)
         lines.append(f"    mine    {p['mine']['rps'] / floor:6.1%} of health")
         growth = {
             pid: run["rss_after_pass2_mb"][pid] / run["rss_after_pass1_mb"][pid] - 1
@@ -948,13 +994,27 @@ def summarise(results: dict[str, Any]) -> list[str]:
         # The load of a shared machine drifts between the two sizes: the same ratio with
         # each median taken relative to health's median of its own pass is printed too.
         drift = large["health"]["p50_ms"] / small["health"]["p50_ms"]
-        for name in ("feed", "near", "q", "detail", "mine"):
+        # The issue's flat-growth targets are the feed's, near's and the detail's; q and
+        # mine are printed beside them.
+        for name in ("feed", "near", "detail", "q", "mine"):
             ratio = large[name]["p50_ms"] / small[name]["p50_ms"]
-            ok = "ok" if ratio <= 1.3 else "MISSED"
+            if name in ("feed", "near", "detail"):
+                verdict = "(target <= 1.3x) " + ("ok" if ratio <= 1.3 else "MISSED")
+            else:
+                verdict = "(no target)"
             lines.append(
                 f"flat growth {name:7} p50 {sizes[-1]['size']} / {sizes[0]['size']}: "
-                f"{ratio:.2f}x (target <= 1.3x) {ok}; relative to health's: {ratio / drift:.2f}x"
+                f"{ratio:.2f}x {verdict}; relative to health's: {ratio / drift:.2f}x"
             )
+        for name in ("detail", "near", "q"):
+            if "first" in small[name] and "first" in large[name]:
+                first_small, first_large = small[name]["first"], large[name]["first"]
+                lines.append(
+                    f"first answers {name:7} (uncached, each path once): p50 "
+                    f"{first_small['p50_ms']:.1f} ms at {sizes[0]['size']}, "
+                    f"{first_large['p50_ms']:.1f} ms at {sizes[-1]['size']} "
+                    f"({first_large['p50_ms'] / first_small['p50_ms']:.2f}x)"
+                )
     photo = results.get("photo")
     if photo:
         lines.append(
