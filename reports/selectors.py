@@ -176,9 +176,18 @@ def _changed_on_commit(sender: type, instance: Any, **kwargs: Any) -> None:
         transaction.on_commit(feed_changed)
     reference = _reference_of(instance)
     if reference:
-        key = REPORT_VERSION_KEY.format(reference)
-        # A day: an entry lives FEED_CACHE_SECONDS, so an expired version drops nothing.
-        transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=86400))
+        transaction.on_commit(lambda: _report_versions_changed([reference]))
+
+
+# A report's version lives a day: the pages it guards live minutes (FEED_CACHE_SECONDS,
+# DETAIL_CACHE_SECONDS), so a version that has expired drops nothing.
+REPORT_VERSION_SECONDS = 86400
+
+
+def _report_versions_changed(references: Iterable[str]) -> None:
+    """New versions for these reports' own cached pages, in one cache call."""
+    versions = {REPORT_VERSION_KEY.format(reference): uuid.uuid4().hex for reference in references}
+    cache.set_many(versions, timeout=REPORT_VERSION_SECONDS)
 
 
 for _model in (Report, Photo, Supporter, Category, Area, Agency):
@@ -272,14 +281,12 @@ def report_cache_set(key: str, versions: tuple[str, ...], page: Any) -> None:
 
 def reports_changed(references: Iterable[str]) -> None:
     """Drop the cached pages of these reports and the feed's, after a change made in bulk
-    (one UPDATE for many reports sends no post_save): one cache call for all of them."""
+    (one UPDATE for many reports sends no post_save), as their post_save would: two cache
+    calls however many reports."""
     if not settings.FEED_CACHE_SECONDS:
         return
-    versions = {REPORT_VERSION_KEY.format(reference): uuid.uuid4().hex for reference in references}
-    versions[FEED_VERSION_KEY] = uuid.uuid4().hex
-    # A day, as a report's own version (_changed_on_commit); the feed's lasts as long, which
-    # drops nothing either: every cached page lives far less than a day.
-    cache.set_many(versions, timeout=86400)
+    feed_changed()
+    _report_versions_changed(references)
 
 
 def categories_active() -> QuerySet[Category]:
@@ -311,8 +318,9 @@ def report_feed(*, user: User | None, mine: bool = False) -> QuerySet[Report]:
     """The public feed, newest first; with `mine`, only the user's own reports.
 
     The public feed is read from a replica (hues.db), its filters, pages and prefetched
-    photos too: it is cached for FEED_CACHE_SECONDS already, so a replica's lag misleads no
-    one. `mine` reads the primary, so a citizen sees the report they have just filed."""
+    photos too: its anonymous pages are cached for FEED_CACHE_SECONDS anyway, so a
+    replica's lag misleads no one. `mine` reads the primary, so a citizen sees the report
+    they have just filed."""
     if mine:
         if user is None or not user.is_authenticated:
             return Report.objects.none()

@@ -337,38 +337,39 @@ def report_route_attempt(*, report_id: int, batch_size: int = 1) -> Report | Non
             )
     own_attempts = attempts.pop(report_id, None)
     others = list(attempts)
-    if own_attempts is not None and own_attempts + 1 > settings.ROUTING_MAX_ATTEMPTS:
-        _reports_route_each(others, together=True)
+    gave_up = own_attempts is not None and own_attempts + 1 > settings.ROUTING_MAX_ATTEMPTS
+    if own_attempts is None or gave_up:
+        if others and _route_together(others) is None:
+            _route_each(others)
+        if own_attempts is None:
+            return None
         return lifecycle.report_routing_gave_up(report_id=report_id, attempts=own_attempts + 1)
-    if own_attempts is None:
-        _reports_route_each(others, together=True)
-        return None
     if not others:
         return lifecycle.report_route(report_id=report_id)
-    try:
-        routed = lifecycle.reports_route(report_ids=[report_id, *others])
-    except Exception:
-        logger.warning("Routing %d reports together failed; routing each", len(others) + 1)
-        _reports_route_each(others, together=False)
+    routed = _route_together([report_id, *others])
+    if routed is None:
+        _route_each(others)
         return lifecycle.report_route(report_id=report_id)  # its failure retries this task
     return next((report for report in routed if report.pk == report_id), None)
 
 
-def _reports_route_each(report_ids: list[int], *, together: bool) -> None:
-    """Route other reports, in one pass when `together`, and one by one when that fails or
-    is not asked for; a report that fails on its own is left submitted (its attempt counted)
-    for its own message to retry."""
+def _route_together(report_ids: list[int]) -> list[Report] | None:
+    """Route reports in one pass (lifecycle.reports_route); None when that pass failed,
+    for the caller to route them one by one."""
     from reports import lifecycle
 
-    if not report_ids:
-        return
-    if together:
-        try:
-            lifecycle.reports_route(report_ids=report_ids)
-        except Exception:
-            logger.warning("Routing %d reports together failed; routing each", len(report_ids))
-        else:
-            return
+    try:
+        return lifecycle.reports_route(report_ids=report_ids)
+    except Exception:
+        logger.warning("Routing %d reports together failed; routing each", len(report_ids))
+        return None
+
+
+def _route_each(report_ids: list[int]) -> None:
+    """Route other reports one by one: one that fails on its own is left submitted (its
+    attempt counted) for its own message to retry."""
+    from reports import lifecycle
+
     for other_id in report_ids:
         try:
             lifecycle.report_route(report_id=other_id)

@@ -63,7 +63,7 @@ def test_a_photo_is_written_to_the_store_once_and_never_read_back(
 
     photo = report.photos.get()
     assert saved == [photo.image.name, photo.thumbnail.name]
-    assert opened == []  # an ImageField would re-open the file to measure it
+    assert opened == []  # measured from the bytes in hand: the bucket is asked nothing
     assert (photo.width, photo.height) != (0, 0)
     assert shared_store.exists(photo.image.name)
 
