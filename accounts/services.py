@@ -22,6 +22,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import ADMIN_ROLES, AGENCY_ROLES, Device, PhoneCode, Role, User
 from accounts.phones import InvalidPhoneNumber, is_mobile, normalize_phone
+from hues.city import current_city
 from hues.errors import InvalidInput, NotPermitted, TooManyRequests
 from hues.languages import active_language
 from hues.scheduling import enqueue_on_commit
@@ -81,7 +82,8 @@ def phone_code_send(*, user: User, purpose: str) -> None:
         expires_at=now + settings.VERIFICATION_CODE_TTL,
     )
     with translation.override(user.language or settings.LANGUAGE_CODE):
-        text = _("Hue-S: your code is %(code)s. It is valid for %(minutes)d minutes.") % {
+        text = _("%(app)s: your code is %(code)s. It is valid for %(minutes)d minutes.") % {
+            "app": current_city().app_name,
             "code": code,
             "minutes": int(settings.VERIFICATION_CODE_TTL.total_seconds() // 60),
         }

@@ -38,9 +38,10 @@ from accounts.api.serializers import (
 )
 from accounts.models import User
 from accounts.selectors import request_user
+from accounts.throttling import PhoneThrottle
 from hues.api_schema import error_response
 from hues.errors import InvalidInput, TooManyRequests
-from hues.throttling import IPThrottle, PhoneThrottle, UserThrottle
+from hues.throttling import IPThrottle, UserThrottle
 
 
 def _per_phone_and_address(*scopes: str) -> list[BaseThrottle]:
