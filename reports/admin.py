@@ -48,6 +48,7 @@ from reports.models import (
     Event,
     Holiday,
     Photo,
+    ReplyTemplate,
     Report,
     ReportStatus,
     RoutingRule,
@@ -416,9 +417,12 @@ class ReportAdmin(admin.ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         report = self._visible_report(request, object_id)
-        names = lifecycle.allowed_transitions(report, request_user(request))
+        viewer = request_user(request)
+        names = lifecycle.allowed_transitions(report, viewer)
         extra = {
             **(extra_context or {}),
+            "report_context": selectors.report_context(report=report, viewer=viewer),
+            "may_merge": "merge" in names,
             "report_actions": [
                 (
                     name,
@@ -458,7 +462,10 @@ class ReportAdmin(admin.ModelAdmin):
         change_url = reverse("admin:reports_report_change", args=[report.pk])
         posted = request.method == "POST"
         form = form_class(
-            request.POST if posted else None, request.FILES if posted else None, report=report
+            request.POST if posted else None,
+            request.FILES if posted else None,
+            report=report,
+            query=request.GET,
         )
         if posted and form.is_valid():
             data = dict(form.cleaned_data)
@@ -660,3 +667,42 @@ class HolidayAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         super().delete_queryset(request, queryset)
         transaction.on_commit(selectors.holidays_changed)
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    """Administrators keep every reply template; a manager those of their own agency only:
+    the agency is theirs, not a choice. Unknown placeholders are refused when saved."""
+
+    list_display = ["name", "purpose", "language", "category", "agency", "is_active"]
+    list_filter = [
+        "purpose",
+        "language",
+        "is_active",
+        ("category", RelatedOnlyFieldListFilter),
+        ("agency", RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["category", "agency"]
+    search_fields = ["name", "text"]
+    fields = ["name", "purpose", "language", "category", "agency", "text", "is_active"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReplyTemplate]:
+        return selectors.reply_templates_for_editor(request_user(request))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        user = request_user(request)
+        if db_field.name == "agency" and (user is None or not user.is_citywide):
+            own = user.agency_id if user is not None else None
+            kwargs.update(
+                queryset=Agency.objects.filter(pk=own) if own else Agency.objects.none(),
+                required=True,
+                empty_label=None,
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        user = request_user(request)
+        if user is None or not user.is_citywide:
+            # The form offers no other agency; this holds whatever was posted.
+            obj.agency_id = user.agency_id if user else None
+        super().save_model(request, obj, form, change)

@@ -3,14 +3,16 @@ reject and dispatch. Each receives the report it acts on."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from hues.city import city_text
+from reports.admin_replies import ReplyTemplatePicker
 from reports.lifecycle import RejectReason, TransferReason
-from reports.models import Agency, Event, Report
+from reports.models import Agency, Event, ReplyPurpose, Report
 from reports.selectors import agencies_active, agency_colleagues
 
 
@@ -31,10 +33,13 @@ class MultiplePhotoField(forms.FileField):
 
 
 class ReportActionForm(forms.Form):
-    """A form about one report."""
+    """A form about one report; `query` is the page's query string (a link may fill it in)."""
 
-    def __init__(self, *args: Any, report: Report, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, report: Report, query: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> None:
         self.report = report
+        self.query = query or {}
         super().__init__(*args, **kwargs)
 
 
@@ -48,7 +53,10 @@ class MessageForm(ReportActionForm):
     )
 
 
-class PublicUpdateForm(MessageForm):
+class PublicUpdateForm(ReplyTemplatePicker, MessageForm):
+    reply_purposes = (ReplyPurpose.PUBLIC_UPDATE, ReplyPurpose.QUESTION)
+    question_field = "ask_citizen"
+
     ask_citizen = forms.BooleanField(
         label=_("This is a question to the citizen: stop the deadline clock until they answer"),
         required=False,
@@ -83,7 +91,10 @@ class TransferForm(ReportActionForm):
     )
 
 
-class ResolveForm(ReportActionForm):
+class ResolveForm(ReplyTemplatePicker, ReportActionForm):
+    reply_field = "note"
+    reply_purposes = (ReplyPurpose.RESOLUTION,)
+
     note = forms.CharField(
         label=_("What was done (the citizen sees this)"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -95,7 +106,9 @@ class ResolveForm(ReportActionForm):
     )
 
 
-class RejectForm(ReportActionForm):
+class RejectForm(ReplyTemplatePicker, ReportActionForm):
+    reply_purposes = (ReplyPurpose.REJECTION,)
+
     reason = forms.ChoiceField(label=_("Reason"), choices=RejectReason.CHOICES)
     message = forms.CharField(
         label=_("Message to the citizen"),

@@ -52,6 +52,7 @@ DATA_MIGRATIONS = [
     ("reports.migrations.0004_holidays_2026", "load_holidays"),
     ("open311.migrations.0002_role_permissions", "grant"),
     ("alerts.migrations.0002_role_permissions", "grant"),
+    ("reports.migrations.0014_reply_templates", "grant"),
 ]
 
 
@@ -86,10 +87,11 @@ def _seed_reference_data() -> None:
 
 
 def _delete_reference_data() -> None:
-    """Back to a freshly migrated database: no areas, agencies, categories or rules."""
-    from reports.models import Category, RoutingRule
+    """Back to a freshly migrated database: no areas, agencies, categories, rules or reply
+    templates."""
+    from reports.models import Category, ReplyTemplate, RoutingRule
 
-    for model in (RoutingRule, Category, Agency, Area):
+    for model in (ReplyTemplate, RoutingRule, Category, Agency, Area):
         model.objects.all().delete()
 
 

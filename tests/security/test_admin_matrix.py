@@ -42,6 +42,12 @@ POLICY: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
     "reports.RoutingRule": (CITYWIDE, ADMINISTRATOR, ADMINISTRATOR),
     "reports.Report": (EVERY_STAFF, NOBODY, NOBODY),
     "reports.Holiday": (EVERY_STAFF, ADMINISTRATOR, ADMINISTRATOR),
+    # A manager: their own agency's templates only (tests/reports/test_reply_templates.py).
+    "reports.ReplyTemplate": (
+        frozenset({"manager"}) | ADMINISTRATOR,
+        frozenset({"manager"}) | ADMINISTRATOR,
+        ADMINISTRATOR,
+    ),
     "notifications.Notification": (ADMINISTRATOR, NOBODY, NOBODY),
     "notifications.Delivery": (ADMINISTRATOR, NOBODY, NOBODY),
     "open311.ApiKey": (ADMINISTRATOR, ADMINISTRATOR, NOBODY),
