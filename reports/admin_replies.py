@@ -41,10 +41,15 @@ class ReplyTemplateSelect(forms.Select):
         js = ["reports/reply_templates.js"]
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs={"hidden": True, **(attrs or {})})
+        super().__init__(attrs={"hidden": True, "class": "reply-template-picker", **(attrs or {})})
         self.texts: dict[str, tuple[str, bool]] = {}
-        self.target = ""
-        self.question = ""
+
+    def connect(self, *, target: str, question: str | None) -> None:
+        """Name the text field the picker fills (its id), and the question checkbox's."""
+        self.attrs["data-target"] = target
+        if question:
+            self.attrs["data-question"] = question
+        self.attrs["data-confirm"] = _("Replace the text you have written with this template?")
 
     def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         option = super().create_option(*args, **kwargs)
@@ -58,10 +63,7 @@ class ReplyTemplateSelect(forms.Select):
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         context["widget"].update(
-            target=self.target,
-            question=self.question,
             parameter=TEMPLATE_PARAMETER,
-            confirm=_("Replace the text you have written with this template?"),
             links=[(value, label) for value, label in _flat(self.choices) if value],
         )
         return context
@@ -125,10 +127,14 @@ class ReplyTemplatePicker(forms.Form):
         widget = field.widget
         assert isinstance(widget, ReplyTemplateSelect)  # noqa: S101 - the field's own widget
         widget.texts = texts
-        widget.target = self[self.reply_field].auto_id
-        widget.question = self[self.question_field].auto_id if self.question_field else ""
+        widget.connect(
+            target=self[self.reply_field].auto_id,
+            question=self[self.question_field].auto_id if self.question_field else None,
+        )
         self.fields["reply_template"] = field
         self.order_fields(["reply_template"])
+        # A filled template runs to a few hundred characters: room to read it whole.
+        self.fields[self.reply_field].widget.attrs.update(rows=6, cols=80)
         chosen = self.query.get(TEMPLATE_PARAMETER)
         if not self.is_bound and chosen in texts:
             self.initial["reply_template"] = chosen

@@ -5,27 +5,30 @@
 (function () {
   "use strict";
 
-  function setUp(picker) {
-    var select = picker.querySelector("select");
-    var target = document.getElementById(picker.dataset.target);
-    var question = picker.dataset.question
-      ? document.getElementById(picker.dataset.question)
+  function setUp(select) {
+    var target = document.getElementById(select.dataset.target);
+    var question = select.dataset.question
+      ? document.getElementById(select.dataset.question)
       : null;
-    if (!select || !target) {
+    if (!target) {
       return;
     }
     // What the picker last wrote: text that differs from it is the staff member's own.
     var written = target.value;
+    var chosen = select.value;
     select.hidden = false;
     select.addEventListener("change", function () {
       var option = select.options[select.selectedIndex];
       if (!option || !option.value) {
+        chosen = select.value;
         return;
       }
       var own = target.value.trim() !== "" && target.value !== written;
-      if (own && !window.confirm(picker.dataset.confirm)) {
+      if (own && !window.confirm(select.dataset.confirm)) {
+        select.value = chosen;
         return;
       }
+      chosen = select.value;
       target.value = option.dataset.text || "";
       written = target.value;
       if (question) {
@@ -37,7 +40,7 @@
   }
 
   function setUpAll() {
-    document.querySelectorAll(".reply-template-picker").forEach(setUp);
+    document.querySelectorAll("select.reply-template-picker").forEach(setUp);
   }
 
   // The form's media come in the page's head, before the form.
