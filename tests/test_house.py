@@ -28,6 +28,13 @@ BEFORE_THE_SPLIT = [
     ("notifications", None),
     ("insights", None),
 ]
+# The split's own migrations, and no later one (later ones add tables of their own).
+THE_SPLIT = [
+    ("reports", "0013_area_special_zone"),
+    ("alerts", "0003_notification_moved_to_notifications"),
+    ("notifications", "0001_initial"),
+    ("insights", "0001_initial"),
+]
 
 
 def test_each_app_imports_only_the_apps_below_it() -> None:
@@ -69,9 +76,12 @@ def test_an_upgrade_keeps_the_rows_of_the_moved_models_and_their_content_types()
     ContentType.objects.clear_cache()
 
     executor = MigrationExecutor(connection)
+    executor.migrate(THE_SPLIT)
+    tables_after = set(connection.introspection.table_names())
+    executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
-    assert set(connection.introspection.table_names()) == tables_before
+    assert tables_after == tables_before
     moved = Notification.objects.get(pk=notification.pk)
     assert moved.title == "Phản ánh đã được chuyển"
     assert moved.deliveries.get().channel == Delivery.Channel.PUSH
