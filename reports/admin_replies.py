@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hues.languages import active_language
 from hues.replies import placeholders_left
-from reports.models import ReplyPurpose, Report
+from reports.models import ReplyPurpose, ReplyTemplate, Report
 from reports.replies import reply_template_render
 from reports.selectors import reply_templates_for
 
@@ -123,15 +123,15 @@ class ReplyTemplatePicker(forms.Form):
             )
             for template in templates
         }
-        field = ReplyTemplateField(choices=self._choices(templates))
-        widget = field.widget
-        assert isinstance(widget, ReplyTemplateSelect)  # noqa: S101 - the field's own widget
+        widget = ReplyTemplateSelect()
         widget.texts = texts
         widget.connect(
             target=self[self.reply_field].auto_id,
             question=self[self.question_field].auto_id if self.question_field else None,
         )
-        self.fields["reply_template"] = field
+        self.fields["reply_template"] = ReplyTemplateField(
+            choices=self._choices(templates), widget=widget
+        )
         self.order_fields(["reply_template"])
         # A filled template runs to a few hundred characters: room to read it whole.
         self.fields[self.reply_field].widget.attrs.update(rows=6, cols=80)
@@ -142,7 +142,7 @@ class ReplyTemplatePicker(forms.Form):
             if self.question_field:
                 self.initial[self.question_field] = texts[chosen][1]
 
-    def _choices(self, templates: list[Any]) -> list[tuple[Any, Any]]:
+    def _choices(self, templates: list[ReplyTemplate]) -> list[tuple[Any, Any]]:
         """The templates by purpose when the form serves several, each group most specific
         first (as the selector orders them)."""
         blank: list[tuple[Any, Any]] = [("", "---------")]

@@ -492,6 +492,17 @@ def test_the_picker_script_comes_from_our_own_static_files(staff_a, routed_repor
     assert finders.find("reports/reply_templates.js") is not None
 
 
+def test_a_templates_markup_is_shown_as_text_never_run(manager, hepco, routed_report):
+    hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    template(name=f"Mẫu {hostile}", agency=hepco, text=f"{hostile} {{reference}}")
+
+    html = admin_client(manager).get(act_url(routed_report, "resolve")).content.decode()
+
+    assert "<script>alert(1)" not in html
+    assert "<img src=x" not in html
+    assert f"{hostile} {routed_report.reference}" in [text for _, text, _ in options(html)]
+
+
 def test_a_form_with_no_template_for_the_report_shows_no_picker(staff_a, routed_report):
     ReplyTemplate.objects.all().delete()
 
