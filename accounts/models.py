@@ -20,10 +20,13 @@ class Role(models.TextChoices):
     MANAGER = "manager", _("Agency manager")
     DISPATCHER = "dispatcher", _("Dispatcher")
     ADMINISTRATOR = "administrator", _("Administrator")
+    HOTLINE = "hotline", _("Hotline operator")
 
 
 # Roles that work in the admin site, and those that belong to one agency.
-ADMIN_ROLES = frozenset({Role.STAFF, Role.MANAGER, Role.DISPATCHER, Role.ADMINISTRATOR})
+ADMIN_ROLES = frozenset(
+    {Role.STAFF, Role.MANAGER, Role.DISPATCHER, Role.ADMINISTRATOR, Role.HOTLINE}
+)
 AGENCY_ROLES = frozenset({Role.STAFF, Role.MANAGER})
 CITYWIDE_ROLES = frozenset({Role.DISPATCHER, Role.ADMINISTRATOR})
 

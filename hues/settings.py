@@ -457,6 +457,8 @@ ROUTING_RETRY_BASE_SECONDS = 5
 # Reports one routing pass takes in a worker: its own and up to this many minus one others
 # waiting and never tried (reports.services.report_route_attempt).
 ROUTING_BATCH_SIZE = env_int("ROUTING_BATCH_SIZE", 200)
+# Open flags from different citizens that hide a public report until a moderator decides.
+FLAG_HIDE_THRESHOLD = env_int("FLAG_HIDE_THRESHOLD", 3)
 # The public statistics (GET /api/v1/stats) are served from the cache for this long.
 STATS_CACHE_SECONDS = env_int("STATS_CACHE_SECONDS", 300)
 # The dashboard's figures are counted once per viewer scope and filters for this long.
@@ -493,6 +495,8 @@ REST_FRAMEWORK = {
         "code_send": env_rate("THROTTLE_CODE_SEND", "600/min" if DEBUG else "5/hour"),
         "code_send_ip": env_rate("THROTTLE_CODE_SEND_IP", "6000/min" if DEBUG else "30/hour"),
         "report_create": env_rate("THROTTLE_REPORT_CREATE", "600/min" if DEBUG else "20/hour"),
+        # Citizens flagging reports and comments for moderation, per user.
+        "flag": env_rate("THROTTLE_FLAG", "600/min" if DEBUG else "30/hour"),
         "report_create_ip": env_rate(
             "THROTTLE_REPORT_CREATE_IP", "6000/min" if DEBUG else "120/hour"
         ),

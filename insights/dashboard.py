@@ -238,6 +238,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             else round(total.on_time_rate * 100, 1),
             "agencies": agencies,
             "areas": areas,
+            "channels": figures.channels,
             "map": city_map_svg(
                 [
                     MapArea(

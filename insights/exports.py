@@ -61,6 +61,7 @@ REPORT_COLUMNS = (
     "category_id",
     "area_id",
     "agency_id",
+    "channel_id",
     "status",
     "priority",
     "due_at",
@@ -92,8 +93,12 @@ def report_rows(reports: QuerySet[Report]) -> Iterator[list[Any]]:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
     # Overdue has one definition (selectors.overdue_condition), evaluated by the database.
+    # Hidden reports and merged duplicates stay out of every export, as out of every public
+    # list: an export leaves the building.
     rows = (
-        reports.order_by("id")
+        reports.filter(hidden_at__isnull=True)
+        .exclude(status=ReportStatus.MERGED)
+        .order_by("id")
         .annotate(overdue=ExpressionWrapper(overdue_condition(now), output_field=BooleanField()))
         .values_list(*REPORT_COLUMNS)
     )
@@ -103,6 +108,7 @@ def report_rows(reports: QuerySet[Report]) -> Iterator[list[Any]]:
         category_id,
         area_id,
         agency_id,
+        channel_id,
         status,
         priority,
         due_at,
@@ -122,6 +128,7 @@ def report_rows(reports: QuerySet[Report]) -> Iterator[list[Any]]:
             name(reference.categories, category_id),
             name(reference.areas, area_id),
             name(reference.agencies, agency_id),
+            name(reference.channels, channel_id),
             statuses.get(status, status),
             priority,
             moment(due_at),
@@ -146,6 +153,7 @@ def report_header() -> list[str]:
             _("Category"),
             _("Area"),
             _("Agency"),
+            _("Channel"),
             _("Status"),
             _("Priority"),
             _("Deadline"),

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DailyFigures(models.Model):
-    """The sums the statistics add up, per day in the city's time, category, agency and area:
+    """The sums the statistics add up, per day in the city's time, category, agency, area and
+    channel:
     reports filed that day, and reports resolved that day (as insights.stats defines them),
     with their deadlines, ratings and hours to resolution. insights.rollup keeps them: it
     counts again each day a changed report touches. The statistics read them for the days
@@ -21,6 +22,9 @@ class DailyFigures(models.Model):
         "reports.Agency", null=True, on_delete=models.CASCADE, related_name="+"
     )
     area = models.ForeignKey("reports.Area", null=True, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(
+        "reports.Channel", null=True, on_delete=models.CASCADE, related_name="+"
+    )
     received = models.PositiveIntegerField(default=0)
     resolved = models.PositiveIntegerField(default=0)
     with_deadline = models.PositiveIntegerField(default=0)

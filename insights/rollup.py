@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from insights.models import DailyFigures, DailyFiguresState
 from insights.stats import KEYS, SUMS, resolved_sums
-from reports.models import RESOLVED_STATUSES, Event, Report
+from reports.models import RESOLVED_STATUSES, Event, Report, ReportStatus
 
 # Changes committed this long after their `updated_at` was set are still counted: each
 # refresh looks back this far before the moment the previous one started.
@@ -69,7 +69,7 @@ def _counted(days: Iterable[date] | None) -> list[DailyFigures]:
     """The rows of `days` (every day if None), counted from the reports: two grouped
     queries, one over the reports filed on those days, one over those resolved on them."""
     zone = _zone()
-    filed: QuerySet[Report] = Report.objects.order_by()
+    filed: QuerySet[Report] = Report.objects.exclude(status=ReportStatus.MERGED).order_by()
     resolved: QuerySet[Report] = Report.objects.filter(status__in=RESOLVED_STATUSES).order_by()
     if days is not None:
         days = list(days)
@@ -88,6 +88,7 @@ def _counted(days: Iterable[date] | None) -> list[DailyFigures]:
                 category_id=values["category_id"],
                 agency_id=values["agency_id"],
                 area_id=values["area_id"],
+                channel_id=values["channel_id"],
             )
         return rows[key]
 

@@ -52,6 +52,7 @@ from reports.models import (
     Agency,
     Area,
     Category,
+    Channel,
     Report,
     ReportStatus,
     localized,
@@ -253,6 +254,7 @@ class Reference:
     categories: dict[int, Named]
     agencies: dict[int, Named]
     areas: dict[int, AreaShape]
+    channels: dict[int, Named]
 
     def by_code(self, kind: str) -> dict[str, Named]:
         items: Mapping[int, Named] = getattr(self, kind)
@@ -285,7 +287,19 @@ def stats_reference() -> Reference:
             "id", "code", "name", "name_en", "population", "boundary"
         )
     }
-    _reference = Reference(version=version, categories=categories, agencies=agencies, areas=areas)
+    channels = {
+        pk: Named(pk, code, name, en)
+        for pk, code, name, en in Channel.objects.order_by("sort_order", "code").values_list(
+            "id", "code", "name", "name_en"
+        )
+    }
+    _reference = Reference(
+        version=version,
+        categories=categories,
+        agencies=agencies,
+        areas=areas,
+        channels=channels,
+    )
     return _reference
 
 
@@ -340,6 +354,7 @@ class Statistics:
     agencies: list[Group] = field(default_factory=list)
     categories: list[Group] = field(default_factory=list)
     areas: list[Group] = field(default_factory=list)
+    channels: list[Group] = field(default_factory=list)
 
 
 # Every figure is a sum, so it is counted once per combination of category, agency and area
@@ -351,8 +366,8 @@ class Statistics:
 #
 # What is counted is the filters' (StatsFilters.reports): a manager's dashboard sets its
 # agency there, the one scope both the daily figures and the reports are read by.
-KEYS = ("category_id", "agency_id", "area_id")
-GROUPINGS = ("agency", "category", "area")
+KEYS = ("category_id", "agency_id", "area_id", "channel_id")
+GROUPINGS = ("agency", "category", "area", "channel")
 # The period's sums, in DailyFigures and in the grouped rows.
 SUMS = ("received", "resolved", "with_deadline", "on_time", "ratings", "rating_sum", "hours_sum")
 
@@ -370,7 +385,13 @@ def resolved_sums() -> dict[str, Any]:
 
 
 def _filed_in(reports: QuerySet[Report], start: datetime, end: datetime) -> QuerySet[Report]:
-    return reports.filter(created_at__gte=start, created_at__lt=end).order_by()
+    """The reports received in a time range: a duplicate merged into another report is the
+    same problem, counted once, as the original."""
+    return (
+        reports.filter(created_at__gte=start, created_at__lt=end)
+        .exclude(status=ReportStatus.MERGED)
+        .order_by()
+    )
 
 
 def _resolved_in(reports: QuerySet[Report], start: datetime, end: datetime) -> QuerySet[Report]:
@@ -510,6 +531,7 @@ def _names(group: str) -> Mapping[int, Named]:
         "agency": reference.agencies,
         "category": reference.categories,
         "area": reference.areas,
+        "channel": reference.channels,
     }
     return names[group]
 
@@ -568,9 +590,9 @@ def figures_total(filters: StatsFilters) -> Figures:
 
 
 def figures_by(filters: StatsFilters, *, group: str, median: bool = True) -> list[Group]:
-    """The figures per agency, category or area (`group` is "agency", "category" or
-    "area"); groups with nothing to count are left out, reports without an agency (or
-    area) too."""
+    """The figures per agency, category, area or channel (`group` is "agency", "category",
+    "area" or "channel"); groups with nothing to count are left out, reports without an
+    agency (or area) too."""
     group_medians = median_hours_by(filters, group=group) if median else None
     return Tally.count(filters).by(group, group_medians)
 
@@ -589,6 +611,7 @@ def report_statistics(filters: StatsFilters) -> Statistics:
         agencies=tally.by("agency", found["agency"]),
         categories=tally.by("category", found["category"]),
         areas=tally.by("area", found["area"]),
+        channels=tally.by("channel", found["channel"]),
     )
 
 
@@ -717,6 +740,7 @@ class DashboardFigures:
     total: Figures
     agencies: list[Group]
     areas: list[Group]
+    channels: list[Group]
     daily: list[DailyCounts]
     open_counts: list[OpenCount]
     overdue: list[OverdueReport]
@@ -737,6 +761,7 @@ def dashboard_figures(filters: StatsFilters, *, overdue_limit: int = 15) -> Dash
             total=tally.city,
             agencies=tally.by("agency"),
             areas=tally.by("area"),
+            channels=tally.by("channel"),
             daily=daily_counts(filters, split),
             open_counts=open_by_category(tally),
             overdue=reports_overdue(filters, limit=overdue_limit),

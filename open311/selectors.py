@@ -69,7 +69,9 @@ def _service_requests() -> QuerySet[Report]:
         .values("message")[:1]
     )
     first_photo = (
-        Photo.objects.filter(report=OuterRef("pk"), kind=Photo.Kind.EVIDENCE)
+        Photo.objects.filter(
+            report=OuterRef("pk"), kind=Photo.Kind.EVIDENCE, hidden_at__isnull=True
+        )
         .order_by("id")
         .values("image")[:1]
     )

@@ -17,7 +17,7 @@ from accounts.models import Role, User
 from accounts.services import user_set_role
 from hues.errors import InvalidInput
 from open311.models import ApiKey, Submission
-from reports.models import Report
+from reports.models import Channel, Report
 from reports.services import UnknownCategory, report_create
 
 # The demo key of PRODUCT.md, for development only: refused whenever demo users are disabled.
@@ -139,6 +139,7 @@ def service_request_create(
                 is_public=True,
                 hide_name=True,
                 min_photos=0,
+                channel=Channel.OPEN311,
             )
         except UnknownCategory as error:
             raise UnknownServiceCode(field="service_code") from error

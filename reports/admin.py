@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,23 +20,34 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import request_staff, request_user
 from hues.dates import short_time
 from hues.errors import DomainError
-from reports import lifecycle, selectors, services
+from reports import editing, lifecycle, moderation, selectors, services
 from reports.admin_forms import (
     AssignForm,
     BulkDispatchForm,
     ConfirmForm,
+    CorrectForm,
     DispatchForm,
+    EditTextForm,
+    FileForCallerForm,
+    HideCommentForm,
+    HideForm,
+    MergeForm,
     MessageForm,
+    PhotoForm,
     PublicUpdateForm,
+    ReasonForm,
     RejectForm,
     ResolveForm,
+    ShowForm,
+    ShowPhotoForm,
+    SplitForm,
     TransferForm,
 )
 from reports.maps import location_svg
@@ -126,8 +138,8 @@ class RoutingRuleAdmin(RoutingDataAdmin):
 class PhotoInline(admin.TabularInline):
     model = Photo
     extra = 0
-    fields = ["preview", "kind", "width", "height", "created_at"]
-    readonly_fields = ["preview", "kind", "width", "height", "created_at"]
+    fields = ["preview", "kind", "width", "height", "public", "created_at"]
+    readonly_fields = ["preview", "kind", "width", "height", "public", "created_at"]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -135,6 +147,10 @@ class PhotoInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("public"), boolean=True)
+    def public(self, photo: Photo) -> bool:
+        return photo.hidden_at is None
 
     @admin.display(description=_("photo"))
     def preview(self, photo: Photo) -> str:
@@ -263,6 +279,87 @@ ACTIONS: dict[str, tuple[type, Any, Callable[..., Any]]] = {
             report=report, actor=user, agency_id=data["agency"].pk, message=data["message"]
         ),
     ),
+    # The editor
+    "correct": (
+        CorrectForm,
+        _("Correct category, place or priority"),
+        lambda report, user, data, files: editing.report_correct(
+            report=report,
+            actor=user,
+            reason=data["reason"],
+            category_code=data["category"].code,
+            location=(data["lat"], data["lng"]),
+            address=data["address"],
+            priority=data["priority"],
+        ),
+    ),
+    "merge": (
+        MergeForm,
+        _("Merge into another report"),
+        lambda report, user, data, files: editing.report_merge(
+            duplicate=report, original=data["original_report"], actor=user, message=data["message"]
+        ),
+    ),
+    "unmerge": (
+        ReasonForm,
+        _("Undo the merge"),
+        lambda report, user, data, files: editing.report_unmerge(
+            duplicate=report, actor=user, reason=data["reason"]
+        ),
+    ),
+    "split": (
+        SplitForm,
+        _("Split into several reports"),
+        lambda report, user, data, files: editing.report_split(
+            report=report, actor=user, parts=data["parts"], reason=data["reason"]
+        ),
+    ),
+    "hide": (
+        HideForm,
+        _("Hide from the public"),
+        lambda report, user, data, files: moderation.report_hide(
+            report=report, actor=user, reason=data["reason"], message=data["message"]
+        ),
+    ),
+    "show": (
+        ShowForm,
+        _("Show to the public again"),
+        lambda report, user, data, files: moderation.report_show(
+            report=report, actor=user, message=data["message"]
+        ),
+    ),
+    "edit_text": (
+        EditTextForm,
+        _("Edit the public text"),
+        lambda report, user, data, files: moderation.report_edit_text(
+            report=report,
+            actor=user,
+            description=data["description"],
+            address=data["address"],
+            reason=data["reason"],
+        ),
+    ),
+    "hide_photo": (
+        PhotoForm,
+        _("Hide a photo"),
+        lambda report, user, data, files: moderation.photo_set_hidden(
+            photo=data["photo"], actor=user, hidden=True, reason=data["reason"]
+        ),
+    ),
+    "show_photo": (
+        ShowPhotoForm,
+        _("Show a photo again"),
+        lambda report, user, data, files: moderation.photo_set_hidden(
+            photo=data["photo"], actor=user, hidden=False, reason=data["reason"]
+        ),
+    ),
+    "hide_comment": (
+        HideCommentForm,
+        _("Hide a comment"),
+        lambda report, user, data, files: moderation.comment_hide(
+            event=data["comment"], actor=user, reason=data["reason"]
+        ),
+    ),
 }
 
 
@@ -288,6 +385,28 @@ class QueueFilter(admin.SimpleListFilter):
             return queryset.filter(assignee=request_user(request))
         if value == "unassigned":
             return queryset.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+        return queryset
+
+
+class ModerationFilter(admin.SimpleListFilter):
+    title = _("moderation")
+    parameter_name = "moderation"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("flagged", _("Flagged by citizens")),
+            ("hidden", _("Hidden from the public")),
+            ("merged", _("Merged duplicates")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> QuerySet[Report]:
+        value = self.value()
+        if value == "flagged":
+            return queryset.filter(flags_open__gt=0)
+        if value == "hidden":
+            return queryset.filter(hidden_at__isnull=False)
+        if value == "merged":
+            return queryset.filter(status=ReportStatus.MERGED)
         return queryset
 
 
@@ -323,8 +442,10 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = [
         QueueFilter,
         OverdueFilter,
+        ModerationFilter,
         "status",
         "priority",
+        ("channel", RelatedOnlyFieldListFilter),
         ("category", RelatedOnlyFieldListFilter),
         ("area", RelatedOnlyFieldListFilter),
         ("agency", RelatedOnlyFieldListFilter),
@@ -341,6 +462,7 @@ class ReportAdmin(admin.ModelAdmin):
                     "reference",
                     "status",
                     "priority",
+                    "channel",
                     "category",
                     "description",
                     "address",
@@ -348,6 +470,10 @@ class ReportAdmin(admin.ModelAdmin):
                     "area",
                 ]
             },
+        ),
+        (
+            _("Moderation"),
+            {"fields": ["moderation", "original_text", "duplicates", "split_parts"]},
         ),
         (
             _("Handling"),
@@ -368,6 +494,7 @@ class ReportAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "reporter_display",
+                    "caller",
                     "is_public",
                     "hide_name",
                     "rating",
@@ -444,6 +571,11 @@ class ReportAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         return [
             path(
+                "file/",
+                self.admin_site.admin_view(self.file_view),
+                name="reports_report_file",
+            ),
+            path(
                 "<path:object_id>/act/<str:action>/",
                 self.admin_site.admin_view(self.act_view),
                 name="reports_report_act",
@@ -465,13 +597,15 @@ class ReportAdmin(admin.ModelAdmin):
             request.POST if posted else None,
             request.FILES if posted else None,
             report=report,
-            query=request.GET,
+            initial=request.GET.dict(),  # e.g. the original a "merge into this" link names
         )
         if posted and form.is_valid():
             data = dict(form.cleaned_data)
             try:
                 if action == "reject" and data.get("duplicate_of"):
-                    data["duplicate_report"] = self._duplicate_target(request, data)
+                    data["duplicate_report"] = self._duplicate_target(request, data["duplicate_of"])
+                if action == "merge":
+                    data["original_report"] = self._duplicate_target(request, data["original"])
                 perform(report, request_staff(request), data, data.get("photos") or [])
             except DomainError as error:
                 form.add_error(
@@ -497,15 +631,67 @@ class ReportAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/reports/report/action_form.html", context)
 
-    def _duplicate_target(self, request: HttpRequest, data: dict[str, Any]) -> Report:
-        reference = data["duplicate_of"].strip().upper()
+    def file_view(self, request: HttpRequest) -> HttpResponse:
+        """A report taken by phone, at the desk or from the press, filed for the caller."""
+        user = request_staff(request)
+        if not user.has_perm("reports.file_report"):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        form = FileForCallerForm(
+            request.POST if posted else None, request.FILES if posted else None
+        )
+        if posted and form.is_valid():
+            data = form.cleaned_data
+            try:
+                report = services.report_file_for_caller(
+                    actor=user,
+                    channel=data["channel"].code,
+                    category_code=data["category"].code,
+                    description=data["description"],
+                    area_code=data["area"].code,
+                    lat=data["lat"],
+                    lng=data["lng"],
+                    address=data["address"],
+                    photos=[Upload(stream=f, size=f.size) for f in data["photos"]],
+                    caller_name=data["caller_name"],
+                    caller_phone=data["caller_phone"],
+                    caller_consents=data["caller_consents"],
+                    priority=data["priority"],
+                )
+            except DomainError as error:
+                form.add_error(
+                    error.field if error.field in form.fields else None, str(error.message)
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("Report %(reference)s was filed and goes to routing.")
+                    % {"reference": report.reference},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:reports_report_change", args=[report.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("File a report for a caller"),
+            "opts": self.opts,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/reports/report/file_form.html", context)
+
+    def _duplicate_target(self, request: HttpRequest, reference: str) -> Report:
+        reference = reference.strip().upper()
         original = (
             selectors.reports_for_staff(request_user(request)).filter(reference=reference).first()
         )
         if original is None:
             original = Report.objects.filter(reference=reference, is_public=True).first()
         if original is None:
-            raise DomainError(_("No report with this reference."), field="duplicate_of")
+            raise DomainError(
+                _("No report with this reference."),
+                field="original" if "original" in request.POST else "duplicate_of",
+            )
         return original
 
     def has_triage_permission(self, request: HttpRequest) -> bool:
@@ -554,6 +740,7 @@ class ReportAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         extra = dict(extra_context or {})
         extra["workload"] = selectors.workload(self.get_queryset(request), timezone.now())
+        extra["can_file"] = request_staff(request).has_perm("reports.file_report")
         if self.has_triage_permission(request):
             extra["triage_count"] = (
                 selectors.reports_for_staff(request_user(request))
@@ -596,11 +783,127 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("location"))
     def location(self, report: Report) -> str:
+        moved = selectors.report_last_move(report)
+        before = before_geometry = None
+        note = ""
+        if moved is not None:
+            before = (moved.lat, moved.lng)
+            if moved.area_id != report.area_id:
+                before_geometry = selectors.area_boundary(moved.area_id)
+            note = format_html(
+                '<div class="help">{}</div>',
+                _("Corrected on %(when)s from %(lat)s, %(lng)s (hollow point).")
+                % {
+                    "when": short_time(moved.at),
+                    "lat": f"{moved.lat:.6f}",
+                    "lng": f"{moved.lng:.6f}",
+                },
+            )
         return format_html(
-            "<div>{}, {}</div>{}",
+            "<div>{}, {}</div>{}{}",
             f"{report.lat:.6f}",
             f"{report.lng:.6f}",
-            location_svg(selectors.area_boundary(report.area_id), report.lat, report.lng),
+            location_svg(
+                selectors.area_boundary(report.area_id),
+                report.lat,
+                report.lng,
+                before=before,
+                before_geometry=before_geometry,
+            ),
+            note,
+        )
+
+    @admin.display(description=_("moderation"))
+    def moderation(self, report: Report) -> str:
+        parts = []
+        if report.hidden_at is not None:
+            parts.append(
+                format_html(
+                    '<strong class="hidden-report">{}</strong> {} · {}',
+                    _("Hidden from the public"),
+                    short_time(report.hidden_at),
+                    report.get_hidden_reason_display(),
+                )
+            )
+        if report.flags_open:
+            parts.append(
+                format_html(
+                    '<a href="{}?report__id__exact={}">{}</a>',
+                    reverse("admin:reports_flag_changelist"),
+                    report.pk,
+                    _("%(count)d open flag(s)") % {"count": report.flags_open},
+                )
+            )
+        return format_html_join(" · ", "{}", ((part,) for part in parts)) if parts else "—"
+
+    @admin.display(description=_("citizen's own text"))
+    def original_text(self, report: Report) -> str:
+        """The description and address as the citizen wrote them, when a moderator edited
+        the public text (the timeline says who and when)."""
+        if not report.original_description:
+            return "—"
+        return format_html(
+            "<blockquote>{}</blockquote><div>{}</div>",
+            report.original_description,
+            report.original_address or "",
+        )
+
+    @admin.display(description=_("merged duplicates"))
+    def duplicates(self, report: Report) -> str:
+        """Each duplicate merged into this report: its description and photos, for staff."""
+        rows = selectors.report_duplicates(report)
+        if not rows:
+            return "—"
+        return format_html_join(
+            "",
+            '<div class="duplicate"><a href="{}">{}</a> · {}<blockquote>{}</blockquote>{}</div>',
+            (
+                (
+                    reverse("admin:reports_report_change", args=[duplicate.pk]),
+                    duplicate.reference,
+                    short_time(duplicate.created_at),
+                    duplicate.description,
+                    format_html_join(
+                        " ",
+                        '<img src="{}" alt="" style="max-height:80px">',
+                        (
+                            (photo_url(str(photo.thumbnail.name), expiring=True),)
+                            for photo in duplicate.photos.all()
+                        ),
+                    ),
+                )
+                for duplicate in rows
+            ),
+        )
+
+    @admin.display(description=_("split"))
+    def split_parts(self, report: Report) -> str:
+        links = [
+            (reverse("admin:reports_report_change", args=[other.pk]), other.reference)
+            for other in selectors.report_split_relatives(report)
+        ]
+        if not links:
+            return "—"
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    @admin.display(description=_("caller"))
+    def caller(self, report: Report) -> str:
+        """Who a report filed by staff is for (the operations centre only)."""
+        if report.filed_by_id is None:
+            return "—"
+        consent = (
+            _("agreed to a text message on %(when)s")
+            % {"when": short_time(report.caller_consent_at)}
+            if report.caller_consent_at
+            else _("no text message")
+        )
+        return format_html(
+            "{} · {} · {} ({} {})",
+            report.caller_name or _("no name given"),
+            report.caller_phone or _("no phone given"),
+            consent,
+            _("filed by"),
+            report.filed_by.full_name if report.filed_by else "—",
         )
 
     @admin.display(description=_("age"), ordering="created_at")
@@ -622,6 +925,7 @@ class ReportAdmin(admin.ModelAdmin):
                     "fields": [
                         "reporter_withheld" if name == "reporter_display" else name
                         for name in options["fields"]
+                        if name != "caller"
                     ],
                 },
             )
@@ -706,3 +1010,7 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
             # The form offers no other agency; this holds whatever was posted.
             obj.agency_id = user.agency_id if user else None
         super().save_model(request, obj, form, change)
+
+
+# The moderation queue and the channels.
+from reports import admin_moderation  # noqa: E402, F401

@@ -14,7 +14,7 @@ text filled in (`?template=<id>`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django import forms
@@ -99,15 +99,15 @@ class ReplyTemplatePicker(forms.Form):
     """A form that sends text to a citizen, with a picker of reply templates (first among
     its fields). Subclasses name `reply_field` (the text) and `reply_purposes`; where a
     checkbox says the text is a question to the citizen, `question_field` names it and a
-    question template ticks it. Needs the report and the request's query (for the link that
-    opens the form with a template) as ReportActionForm keeps them."""
+    question template ticks it. Needs the report (ReportActionForm keeps it); the link that
+    opens the form with a template comes as the form's initial data (the admin's act view
+    passes the page's query string)."""
 
     reply_field: ClassVar[str] = "message"
     reply_purposes: ClassVar[tuple[str, ...]] = ()
     question_field: ClassVar[str | None] = None
 
     report: Report
-    query: Mapping[str, str]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -135,7 +135,7 @@ class ReplyTemplatePicker(forms.Form):
         self.order_fields(["reply_template"])
         # A filled template runs to a few hundred characters: room to read it whole.
         self.fields[self.reply_field].widget.attrs.update(rows=6, cols=80)
-        chosen = self.query.get(TEMPLATE_PARAMETER)
+        chosen = self.initial.pop(TEMPLATE_PARAMETER, None)
         if not self.is_bound and chosen in texts:
             self.initial["reply_template"] = chosen
             self.initial[self.reply_field] = texts[chosen][0]

@@ -11,12 +11,17 @@ Who hears about what:
 - the reporter: every status change of their report they can see (a public event), public
   updates and questions, the result (resolved, with a request for a rating; rejected, with
   the reason); never an internal note, never their own action. An SMS only for the result.
-- the supporters ("me too"): the result of a public report.
+- the supporters ("me too"): the result of a public report; the people a merge brought to it
+  (the duplicate's reporter and supporters) hear what its reporter hears: its progress and
+  outcome.
 - the agency's staff and managers: a report that arrives (routed, dispatched to them,
   reopened), and the citizen's messages when no one is assigned.
 - the assignee: the assignment, and the citizen's messages.
 - the dispatchers: a report an agency handed back to them (transferred).
 - the agency's managers and every dispatcher: an escalation (the report is overdue).
+- the agency a correction took a report away from: that it left, and for whom.
+- a caller a report was filed for (hotline, walk-in...): a text message with the result, when
+  they agreed to it; the operator who filed it hears nothing as a reporter.
 """
 
 from __future__ import annotations
@@ -36,14 +41,15 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from accounts.sms import send_sms
 from hues.city import current_city
 from hues.dates import short_time
-from hues.scheduling import enqueue
+from hues.scheduling import enqueue, enqueue_on_commit
 from notifications.channels import Message
 from notifications.models import Notification
 from notifications.selectors import users_told
 from notifications.services import notifications_send
-from reports.models import Agency, Event, Report, Supporter
+from reports.models import Agency, Event, HideReason, Report, Supporter
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +65,25 @@ class Audience:
     ASSIGNEE = "assignee"
     DISPATCH = "dispatch"
     OVERSIGHT = "oversight"
+    FOLLOWER = "follower"
+    FORMER_AGENCY = "former_agency"
 
 
 # The reporter hears of these even when the status stays as it was.
-REPORTER_ALWAYS = frozenset({K.ROUTED, K.PUBLIC_UPDATE, K.RESOLVED, K.REJECTED})
+REPORTER_ALWAYS = frozenset(
+    {
+        K.ROUTED,
+        K.PUBLIC_UPDATE,
+        K.RESOLVED,
+        K.REJECTED,
+        K.CORRECTED,
+        K.HIDDEN,
+        K.SHOWN,
+        K.MERGED,
+        K.UNMERGED,
+        K.SPLIT,
+    }
+)
 REPORTER_NEVER = frozenset({K.INTERNAL_NOTE, K.ESCALATED, K.TRANSFERRED})
 OUTCOMES = frozenset({K.RESOLVED, K.REJECTED})
 # A report arrives at an agency: routed or dispatched to it, or reopened by the citizen.
@@ -99,7 +120,7 @@ def _data(event: Event) -> dict[str, Any]:
 
 
 def _reporter_hears(event: Event) -> bool:
-    if not event.is_public or event.kind in REPORTER_NEVER:
+    if not event.is_public or event.kind in REPORTER_NEVER or event.report.filed_by_id:
         return False
     return event.kind in REPORTER_ALWAYS or event.from_status != event.to_status
 
@@ -113,6 +134,34 @@ def _agency_hears(event: Event) -> bool:
 
 def _supporters_hear(event: Event) -> bool:
     return event.kind in OUTCOMES and event.is_public and event.report.is_public
+
+
+def _followers_hear(event: Event) -> bool:
+    """The people a merge brought hear what the reporter would (filed for a caller or not)."""
+    if not event.is_public or event.kind in REPORTER_NEVER:
+        return False
+    return event.kind in REPORTER_ALWAYS or event.from_status != event.to_status
+
+
+def _former_agency_code(event: Event) -> str | None:
+    """The agency a correction took the report away from (a `reroute`'s ROUTED or
+    NEEDS_TRIAGE event)."""
+    data = _data(event)
+    if data.get("reason") != "correction" or event.kind not in (K.ROUTED, K.NEEDS_TRIAGE):
+        return None
+    code = data.get("from_agency")
+    return str(code) if code else None
+
+
+def _caller_hears(event: Event) -> bool:
+    """A caller who agreed to be texted hears the result of the report filed for them."""
+    report = event.report
+    return bool(
+        event.kind in OUTCOMES
+        and event.is_public
+        and report.caller_phone
+        and report.caller_consent_at
+    )
 
 
 def _other_agency_code(event: Event) -> str | None:
@@ -149,16 +198,21 @@ class People:
     dispatchers: list[User]
     # Active supporters, by report pk, of the reports whose result is told.
     supporters: dict[int, list[User]]
+    # Active supporters a merge brought, by report pk, of the reports whose news is told.
+    followers: dict[int, list[User]]
 
 
 def _people(events: list[Event]) -> People:
     """One read per kind of person (agencies, colleagues, supporters), whatever the number
     of events, and none when no event needs it."""
     codes = {code for event in events if (code := _other_agency_code(event))}
+    codes |= {code for event in events if (code := _former_agency_code(event))}
     agencies = (
         {agency.code: agency for agency in Agency.objects.filter(code__in=codes)} if codes else {}
     )
-    people = People(agencies=agencies, assignees={}, members={}, dispatchers=[], supporters={})
+    people = People(
+        agencies=agencies, assignees={}, members={}, dispatchers=[], supporters={}, followers={}
+    )
 
     member_agencies: set[int] = set()
     for event in events:
@@ -167,6 +221,9 @@ def _people(events: list[Event]) -> People:
             member_agencies.add(agency.pk)
         if event.kind == K.ESCALATED and event.report.agency_id is not None:
             member_agencies.add(event.report.agency_id)
+        former = _former_agency_code(event)
+        if former and former in people.agencies:
+            member_agencies.add(people.agencies[former].pk)
     assignee_ids = {pk for event in events if (pk := _other_assignee_id(event)) is not None}
     tells_dispatchers = any(event.kind in DISPATCH_KINDS for event in events)
 
@@ -189,11 +246,20 @@ def _people(events: list[Event]) -> People:
                 people.dispatchers.append(user)
 
     supported = {event.report_id for event in events if _supporters_hear(event)}
-    if supported:
+    # Only a report with supporters can have followers: no read for the others.
+    followed = {
+        event.report_id
+        for event in events
+        if _followers_hear(event) and event.report.supporters_count
+    }
+    if supported or followed:
         for support in Supporter.objects.filter(
-            report__in=supported, user__is_active=True
+            report__in=supported | followed, user__is_active=True
         ).select_related("user"):
-            people.supporters.setdefault(support.report_id, []).append(support.user)
+            if support.merged_from_id is not None and support.report_id in followed:
+                people.followers.setdefault(support.report_id, []).append(support.user)
+            elif support.report_id in supported:
+                people.supporters.setdefault(support.report_id, []).append(support.user)
     return people
 
 
@@ -251,6 +317,11 @@ def _recipients(event: Event, agency: Agency | None, people: People) -> dict[int
     if kind == K.ESCALATED:
         add(_members(people, report.agency, (Role.MANAGER,)), Audience.OVERSIGHT)
         add(people.dispatchers, Audience.OVERSIGHT)
+    former = _former_agency_code(event)
+    if former:
+        add(_members(people, people.agencies.get(former), AGENCY_ROLES), Audience.FORMER_AGENCY)
+    if _followers_hear(event):
+        add(people.followers.get(report.pk, []), Audience.FOLLOWER)
     if _supporters_hear(event):
         add(people.supporters.get(report.pk, []), Audience.SUPPORTER)
     return chosen
@@ -285,6 +356,21 @@ def _compose(event: Event, agency: Agency | None, audience: str) -> tuple[str, s
     }
     message = event.message
 
+    if audience == Audience.FOLLOWER:
+        if kind == K.RESOLVED:
+            return _("A report you follow was resolved: %(reference)s") % names, message
+        if kind == K.REJECTED:
+            return _(
+                "A report you follow was closed without action: %(reference)s"
+            ) % names, message
+        return _("News on a report you follow: %(reference)s (%(status)s)") % names, message
+
+    if audience == Audience.FORMER_AGENCY:
+        moved = _("Report %(reference)s moved to %(agency)s after a correction") % names
+        if event.kind == K.NEEDS_TRIAGE:
+            moved = _("Report %(reference)s went to the dispatchers after a correction") % names
+        return moved, message
+
     if audience == Audience.SUPPORTER:
         if kind == K.RESOLVED:
             return _("A report you support was resolved: %(reference)s") % names, message
@@ -317,6 +403,32 @@ def _compose(event: Event, agency: Agency | None, audience: str) -> tuple[str, s
             return _("Your report %(reference)s was reopened") % names, message
         if kind == K.CLOSED:
             return _("Your report %(reference)s was closed") % names, message
+        if kind == K.CORRECTED:
+            return _("Your report %(reference)s was corrected") % names, _corrections(event)
+        if kind == K.HIDDEN:
+            reason = HideReason(event.data.get("reason", HideReason.OTHER)).label
+            body = f"{reason}\n\n{message}" if message else str(reason)
+            return _("Your report %(reference)s was hidden from the public") % names, body
+        if kind == K.SHOWN:
+            return _("Your report %(reference)s is public again") % names, message
+        if kind == K.MERGED:
+            original = event.data.get("original", "")
+            body = _(
+                "The same problem was reported as %(original)s: you will hear of its progress."
+            ) % {"original": original}
+            title = _("Your report %(reference)s was merged into %(original)s") % {
+                **names,
+                "original": original,
+            }
+            return title, f"{body}\n\n{message}" if message else body
+        if kind == K.UNMERGED:
+            return _("Your report %(reference)s is handled on its own again") % names, message
+        if kind == K.SPLIT:
+            parts = ", ".join(event.data.get("into", []))
+            return (
+                _("Your report %(reference)s was split into several reports") % names,
+                _("You can follow each of them: %(references)s.") % {"references": parts},
+            )
         return _("Your report %(reference)s: %(status)s") % names, message
 
     if audience == Audience.DISPATCH:
@@ -332,6 +444,27 @@ def _compose(event: Event, agency: Agency | None, audience: str) -> tuple[str, s
     if kind == K.REOPENED:
         return _("Report %(reference)s was reopened by the citizen") % names, message
     return _("New report %(reference)s") % names, _report_summary(report)
+
+
+def _corrections(event: Event) -> str:
+    """What a correction changed, as the citizen reads it."""
+    after = event.data.get("after", {}) if isinstance(event.data, dict) else {}
+    lines = []
+    if "category" in after:
+        category = event.report.category
+        lines.append(_("Category: %(category)s") % {"category": category.display_name})
+    if "area" in after or "address" in after:
+        place = event.report.address or (
+            event.report.area.display_name if event.report.area else ""
+        )
+        lines.append(_("Place: %(place)s") % {"place": place})
+    if "priority" in after:
+        lines.append(
+            _("Priority: %(priority)s") % {"priority": event.report.get_priority_display()}
+        )
+    if event.message:
+        lines.append(event.message)
+    return "\n".join(lines)
 
 
 def _message(event: Event, agency: Agency | None, user: User, audience: str) -> Message:
@@ -385,7 +518,7 @@ def notify_events(event_ids: Iterable[int]) -> list[Notification]:
     for event in events:
         agency = _event_agency(event, people)
         plans.append(Plan(event, agency, _recipients(event, agency, people)))
-    if not any(plan.recipients for plan in plans):
+    if not any(plan.recipients for plan in plans) and not any(map(_caller_hears, events)):
         _mark_notified([event.pk for event in events])
         return []
     try:
@@ -421,6 +554,12 @@ def _notify(plans: list[Plan]) -> list[Notification]:
             .values_list("pk", flat=True)
         )
         told = users_told(event_ids)
+        # A caller is texted once per event: by the run that first marks it notified.
+        callers = [plan.event.pk for plan in plans if _caller_hears(plan.event)]
+        if callers:
+            unmarked = Event.objects.filter(pk__in=callers, notified_at__isnull=True)
+            for event_id in unmarked.values_list("pk", flat=True):
+                enqueue_on_commit("reports.text_caller", event_id)
         _mark_notified(event_ids)
         untold = [
             (plan, user, audience)
@@ -453,3 +592,26 @@ def events_renotify_lost() -> int:
     for event_id in ids:
         enqueue("reports.notify", event_id)
     return len(ids)
+
+
+def caller_text(event: Event) -> str:
+    """The text message a caller gets with the result of the report filed for them, in the
+    city's first language (a caller's is not known)."""
+    report = event.report
+    with translation.override(settings.LANGUAGE_CODE):
+        names = {"app": current_city().app_name, "reference": report.reference}
+        if event.kind == K.RESOLVED:
+            text = _("%(app)s: the report %(reference)s you gave us was resolved.") % names
+        else:
+            text = _("%(app)s: the report %(reference)s you gave us was closed.") % names
+        return f"{text} {_excerpt(event.message)}".strip()
+
+
+def caller_text_send(*, event_id: int) -> bool:
+    """Text the caller the result of the report filed for them (the `reports.text_caller`
+    task); False when there is no one to text any more."""
+    event = Event.objects.select_related("report").filter(pk=event_id).first()
+    if event is None or not _caller_hears(event):
+        return False
+    send_sms(event.report.caller_phone, caller_text(event))
+    return True

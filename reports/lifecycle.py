@@ -7,10 +7,15 @@ and what it records. Admin actions, API endpoints and tasks all come through her
         |                 ^  |                    |                     |  (or close)
         |                 |  +---transfer---------+--> needs_triage      +--reopen (citizen,
         +--(no rule)--> needs_triage --dispatch--+                         7 days)--> in_progress
-    any open state --reject--> rejected
+    any open state --reject--> rejected      any open state --merge--> merged --unmerge--> back
+
+Staff also edit what the citizen sent without moving the status: corrections (category,
+place, address, priority; a correction that makes another agency responsible re-routes the
+report), moderation (hide and show a report, a photo or a comment; edit the public text)
+and splits. Their use cases are reports.editing; their transitions are here with the others.
 
 Every transition records an Event; after the commit, the task `reports.notify` tells the
-people concerned (reports.notifications decides who).
+people concerned (reports.audience decides who).
 """
 
 from __future__ import annotations
@@ -116,6 +121,16 @@ def _assigns(actor: User | None, report: Report) -> bool:
     )
 
 
+def _moderates(actor: User | None, report: Report) -> bool:
+    """Dispatchers and administrators for any report, and anyone else given the permission
+    (a manager, say) for their own agency's reports."""
+    if actor is None or not actor.is_active or not actor.has_perm("reports.moderate_report"):
+        return False
+    if actor.is_citywide:
+        return True
+    return report.agency_id is not None and actor.agency_id == report.agency_id
+
+
 def _works_on(actor: User | None, report: Report) -> bool:
     """Staff and managers of the report's agency, and dispatchers for any report."""
     if actor is None or not actor.is_active:
@@ -138,6 +153,11 @@ class Transition:
     may: Callable[[User | None, Report], bool]
     public: bool = True
     timestamp: str | None = None  # the Report field that records when it happened
+    # What the report must be like besides its status (hide: not hidden yet); always if None.
+    when: Callable[[Report], bool] | None = None
+    # False for a step that only follows another one (the re-routing after a correction,
+    # the original's side of a merge): never offered on its own.
+    offered: bool = True
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -260,6 +280,125 @@ TRANSITIONS: dict[str, Transition] = {
             _is_system,
             public=False,
         ),
+        # The editor (reports.editing). A correction shows the citizen the new category and
+        # place; when it makes another agency responsible, `reroute` (or, with no rule that
+        # applies, `reroute_to_triage`) follows it.
+        Transition("correct", frozenset(OPEN_STATUSES), None, Event.Kind.CORRECTED, _works_on),
+        Transition(
+            "reroute",
+            frozenset({S.NEEDS_TRIAGE, *WITH_AGENCY_STATUSES}),
+            S.ROUTED,
+            Event.Kind.ROUTED,
+            _works_on,
+            timestamp="routed_at",
+            offered=False,
+        ),
+        Transition(
+            "reroute_to_triage",
+            frozenset(WITH_AGENCY_STATUSES),
+            S.NEEDS_TRIAGE,
+            Event.Kind.NEEDS_TRIAGE,
+            _works_on,
+            public=False,
+            offered=False,
+        ),
+        Transition(
+            "hide",
+            frozenset(S.values),
+            None,
+            Event.Kind.HIDDEN,
+            _moderates,
+            when=lambda report: report.hidden_at is None,
+        ),
+        # The citizens' flags reached FLAG_HIDE_THRESHOLD: hidden until a moderator decides.
+        Transition(
+            "hide_flagged",
+            frozenset(S.values),
+            None,
+            Event.Kind.HIDDEN,
+            _is_system,
+            when=lambda report: report.hidden_at is None,
+            offered=False,
+        ),
+        Transition(
+            "show",
+            frozenset(S.values),
+            None,
+            Event.Kind.SHOWN,
+            _moderates,
+            when=lambda report: report.hidden_at is not None,
+        ),
+        Transition(
+            "edit_text", frozenset(S.values), None, Event.Kind.EDITED, _moderates, public=False
+        ),
+        Transition(
+            "hide_photo",
+            frozenset(S.values),
+            None,
+            Event.Kind.PHOTO_HIDDEN,
+            _moderates,
+            public=False,
+            when=lambda report: report.photos.filter(hidden_at__isnull=True).exists(),
+        ),
+        Transition(
+            "show_photo",
+            frozenset(S.values),
+            None,
+            Event.Kind.PHOTO_SHOWN,
+            _moderates,
+            public=False,
+            when=lambda report: report.photos.filter(hidden_at__isnull=False).exists(),
+        ),
+        Transition(
+            "hide_comment",
+            frozenset(S.values),
+            None,
+            Event.Kind.COMMENT_HIDDEN,
+            _moderates,
+            public=False,
+            when=lambda report: report.events.filter(
+                kind=Event.Kind.COMMENTED, moderated_at__isnull=True
+            ).exists(),
+        ),
+        Transition(
+            "merge",
+            frozenset(OPEN_STATUSES),
+            S.MERGED,
+            Event.Kind.MERGED,
+            _works_on,
+            timestamp="closed_at",
+        ),
+        Transition(
+            "take_duplicate",
+            frozenset(OPEN_STATUSES),
+            None,
+            Event.Kind.DUPLICATE_ADDED,
+            _works_on,
+            public=False,
+            offered=False,
+        ),
+        # Back to the status the report had when it was merged (the merge's event says),
+        # while the original is open.
+        Transition(
+            "unmerge",
+            frozenset({S.MERGED}),
+            None,
+            Event.Kind.UNMERGED,
+            _works_on,
+            when=lambda report: (
+                report.duplicate_of is not None and report.duplicate_of.status in OPEN_STATUSES
+            ),
+        ),
+        Transition(
+            "release_duplicate",
+            frozenset(OPEN_STATUSES),
+            None,
+            Event.Kind.DUPLICATE_REMOVED,
+            _works_on,
+            public=False,
+            offered=False,
+        ),
+        Transition("split", frozenset(OPEN_STATUSES), None, Event.Kind.SPLIT, _is_dispatcher),
     )
 }
 
@@ -267,14 +406,21 @@ TRANSITIONS: dict[str, Transition] = {
 def allowed_transitions(report: Report, actor: User | None) -> list[str]:
     """Names of the transitions this actor may make on the report now (for the admin)."""
     return [
-        t.name for t in TRANSITIONS.values() if report.status in t.sources and t.may(actor, report)
+        t.name
+        for t in TRANSITIONS.values()
+        if t.offered
+        and report.status in t.sources
+        and t.may(actor, report)
+        and (t.when is None or t.when(report))
     ]
 
 
 def _check_allowed(report: Report, name: str, actor: User | None) -> Transition:
     """The transition, if it may happen now; raises otherwise (status first, then who)."""
     transition = TRANSITIONS[name]
-    if report.status not in transition.sources:
+    if report.status not in transition.sources or not (
+        transition.when is None or transition.when(report)
+    ):
         raise TransitionNotAllowed()
     if not transition.may(actor, report):
         raise NotPermitted()

@@ -194,6 +194,33 @@ class RoutingRule(models.Model):
         return f"{self.category.code} / {where} → {target}"
 
 
+class Channel(models.Model):
+    """How a report reached the city: the app, Open311, the hotline, a visit... Administrators
+    add channels; the app's and Open311's are set on their reports automatically."""
+
+    APP = "app"
+    OPEN311 = "open311"
+    HOTLINE = "hotline"
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return localized(self.name, self.name_en)
+
+
 class ReportStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     NEEDS_TRIAGE = "needs_triage", _("Needs triage")
@@ -202,6 +229,7 @@ class ReportStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
     REJECTED = "rejected", _("Rejected")
+    MERGED = "merged", _("Merged into another report")
 
 
 # The status groups, each defined once: queries, indexes, the lifecycle and the statistics
@@ -222,6 +250,26 @@ RESOLVED_STATUSES = (ReportStatus.RESOLVED, ReportStatus.CLOSED)
 class Priority(models.TextChoices):
     NORMAL = "normal", _("Normal")
     URGENT = "urgent", _("Urgent")
+
+
+class HideReason(models.TextChoices):
+    """Why a moderator took something away from the public (the reporter is told)."""
+
+    PERSONAL_DATA = "personal_data", _("It shows personal data")
+    OFFENSIVE = "offensive", _("It is offensive or abusive")
+    NOT_A_REPORT = "not_a_report", _("It is not a report about the city")
+    FLAGGED = "flagged", _("Flagged by citizens, awaiting a moderator")
+    OTHER = "other", _("Another reason")
+
+
+class FlagReason(models.TextChoices):
+    """Why a citizen flags a public report or comment."""
+
+    SPAM = "spam", _("Spam or advertising")
+    OFFENSIVE = "offensive", _("Offensive or abusive")
+    PERSONAL_DATA = "personal_data", _("Shows personal data")
+    FALSE = "false", _("False or misleading")
+    OTHER = "other", _("Something else")
 
 
 class ReferenceCounter(models.Model):
@@ -286,8 +334,50 @@ class Report(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_reports",
     )
+    # Whether the public sees the report: the reporter's choice (`reporter_public`), unless a
+    # moderator hid it or it was merged into another report. Written by reports.lifecycle.
     is_public = models.BooleanField(_("public"), default=True)
+    reporter_public = models.BooleanField(_("public by the reporter's choice"), default=True)
     hide_name = models.BooleanField(_("hide the reporter's name"), default=False)
+    channel = models.ForeignKey(
+        Channel,
+        verbose_name=_("channel"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    # A report staff filed for a caller or visitor: who filed it, and whom to text.
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    caller_name = models.CharField(_("caller's name"), max_length=150, blank=True)
+    caller_phone = models.CharField(_("caller's phone"), max_length=20, blank=True)
+    caller_consent_at = models.DateTimeField(
+        _("caller agreed to be texted at"), null=True, blank=True
+    )
+    # Moderation: hidden from the public (not from the reporter and staff), and the public
+    # text as a moderator edited it, the citizen's own kept here.
+    hidden_at = models.DateTimeField(_("hidden at"), null=True, blank=True)
+    hidden_reason = models.CharField(
+        _("hidden because"), max_length=20, choices=HideReason.choices, blank=True
+    )
+    original_description = models.TextField(_("original description"), blank=True)
+    original_address = models.CharField(_("original address"), max_length=255, blank=True)
+    flags_open = models.PositiveIntegerField(_("open flags"), default=0)
+    split_from = models.ForeignKey(
+        "self",
+        verbose_name=_("split from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="split_into",
+    )
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True)
@@ -322,6 +412,8 @@ class Report(models.Model):
             ("work_report", _("Can work on reports of their own agency")),
             ("assign_report", _("Can assign reports to colleagues")),
             ("triage_report", _("Can route, re-route and triage any report")),
+            ("moderate_report", _("Can hide and edit what the public sees of reports")),
+            ("file_report", _("Can file reports for callers and visitors")),
         ]
         indexes = [
             models.Index(fields=["status", "-id"], name="report_status_id"),
@@ -417,6 +509,8 @@ class Photo(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Hidden from the public by a moderator; the reporter and staff still see it.
+    hidden_at = models.DateTimeField(_("hidden at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("photo")
@@ -435,6 +529,11 @@ class Supporter(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="supported_reports"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when the support came from a duplicate merged into this report (its reporter or a
+    # supporter of it): undoing the merge takes it away again.
+    merged_from = models.ForeignKey(
+        "Report", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("supporter")
@@ -505,6 +604,18 @@ class Event(models.Model):
         RATED = "rated", _("Rated")
         COMMENTED = "commented", _("Comment from the citizen")
         ESCALATED = "escalated", _("Escalated")
+        CORRECTED = "corrected", _("Corrected")
+        HIDDEN = "hidden", _("Hidden from the public")
+        SHOWN = "shown", _("Shown to the public again")
+        EDITED = "edited", _("Public text edited")
+        PHOTO_HIDDEN = "photo_hidden", _("Photo hidden from the public")
+        PHOTO_SHOWN = "photo_shown", _("Photo shown again")
+        COMMENT_HIDDEN = "comment_hidden", _("Comment hidden")
+        MERGED = "merged", _("Merged into another report")
+        DUPLICATE_ADDED = "duplicate_added", _("Duplicate merged in")
+        UNMERGED = "unmerged", _("Merge undone")
+        DUPLICATE_REMOVED = "duplicate_removed", _("Duplicate taken out")
+        SPLIT = "split", _("Split into several reports")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -526,6 +637,8 @@ class Event(models.Model):
     is_public = models.BooleanField(_("visible to the citizen"), default=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
+    # A comment a moderator hid: the public sees a placeholder, nothing is deleted.
+    moderated_at = models.DateTimeField(_("hidden by a moderator at"), null=True, blank=True)
     # Set by `reports.notify` once everyone concerned has been told; an event still without
     # it after NOTIFY_SWEEP_AFTER lost its task (a broker outage, a dead worker) and the
     # sweeper (`reports.sweep_unnotified`) enqueues it again.
@@ -546,6 +659,58 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({short_time(self.created_at)})"
+
+    @property
+    def is_moderated(self) -> bool:
+        return self.moderated_at is not None
+
+
+class Flag(models.Model):
+    """A citizen's flag on a public report, or on one of its comments (`event`): once per
+    user and thing flagged. Open flags wait in the moderation queue until a moderator keeps
+    (`dismissed`) or hides (`upheld`) what was flagged."""
+
+    class Decision(models.TextChoices):
+        UPHELD = "upheld", _("Hidden")
+        DISMISSED = "dismissed", _("Kept visible")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="flags")
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.CASCADE, related_name="flags"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flags"
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=FlagReason.choices)
+    created_at = models.DateTimeField(_("flagged at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "report"],
+                condition=Q(event__isnull=True),
+                name="flag_report_once_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "event"],
+                condition=Q(event__isnull=False),
+                name="flag_comment_once_per_user",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["report"], condition=Q(decided_at__isnull=True), name="flag_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}:{self.reason}"
 
 
 class ReplyPurpose(models.TextChoices):

@@ -53,6 +53,24 @@ class AreaIndex:
             return self.codes[int(min(nearest))]
         return None
 
+    def inside_point(self, code: str) -> tuple[float, float]:
+        """(lat, lng) of a point that `locate` finds in the area: where a report placed by
+        its ward alone (an address, no point) is put. A point on the area's surface, else
+        one of a grid over it (where a neighbour's sliver covers the first)."""
+        geometry = self.geometries[self.codes.index(code)]
+        min_x, min_y, max_x, max_y = geometry.bounds
+        candidates = [geometry.point_on_surface(), geometry.centroid]
+        steps = 12
+        candidates += [
+            Point(min_x + (max_x - min_x) * i / steps, min_y + (max_y - min_y) * j / steps)
+            for i in range(1, steps)
+            for j in range(1, steps)
+        ]
+        for point in candidates:
+            if self.locate(point.x, point.y) == code:
+                return round(point.y, 6), round(point.x, 6)
+        raise ValueError(f"No point of area {code} is located in it.")
+
 
 @dataclass(frozen=True)
 class Rule:

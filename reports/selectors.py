@@ -50,6 +50,7 @@ from reports.models import (
     Area,
     Category,
     Event,
+    Flag,
     Holiday,
     Photo,
     ReplyTemplate,
@@ -397,6 +398,7 @@ def report_detail(*, user: User | None, reference: str) -> Report | None:
     public_events = Event.objects.filter(is_public=True).select_related("actor")
     return (
         reports_visible_to(user)
+        .select_related("duplicate_of")
         .prefetch_related(Prefetch("events", queryset=public_events, to_attr="public_events"))
         .filter(reference=reference)
         .first()
@@ -413,6 +415,9 @@ def reports_for_staff(user: User | None) -> QuerySet[Report]:
         return base.none()
     if user.is_citywide:
         return base
+    if user.has_perm("reports.file_report") and user.agency_id is None:
+        # Hotline operators: the reports they filed, and the dispatchers' queue.
+        return base.filter(Q(filed_by=user) | Q(status=ReportStatus.NEEDS_TRIAGE))
     if user.agency_id is None:
         return base.none()
     return base.filter(agency_id=user.agency_id)
@@ -578,6 +583,66 @@ def area_boundary(area_id: int | None) -> dict[str, Any] | None:
     if area_id is None:
         return None
     return Area.objects.filter(pk=area_id).values_list("boundary", flat=True).first()
+
+
+# The editor's context on the staff's report page
+
+
+@dataclass(frozen=True)
+class Move:
+    """Where a correction moved a report from, and when."""
+
+    lat: float
+    lng: float
+    area_id: int | None
+    at: datetime
+
+
+def report_last_move(report: Report) -> Move | None:
+    """The place before the report's last correction of its place, if any."""
+    event = (
+        report.events.filter(kind=Event.Kind.CORRECTED, data__before__has_key="location")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if event is None:
+        return None
+    lat, lng = event.data["before"]["location"]
+    code = event.data["before"].get("area")
+    area_id = Area.objects.filter(code=code).values_list("pk", flat=True).first() if code else None
+    return Move(lat=float(lat), lng=float(lng), area_id=area_id, at=event.created_at)
+
+
+def report_duplicates(report: Report) -> list[Report]:
+    """The reports merged into this one, with their photos."""
+    return list(
+        Report.objects.filter(duplicate_of=report, status=ReportStatus.MERGED)
+        .defer("search_text")
+        .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("id")))
+        .order_by("id")
+    )
+
+
+def report_split_relatives(report: Report) -> list[Report]:
+    """The report this one was split from, and the reports split from it."""
+    return list(
+        Report.objects.filter(Q(split_from=report) | Q(pk=report.split_from_id or 0))
+        .only("id", "reference")
+        .order_by("id")
+    )
+
+
+def flags_for_moderator(user: User | None) -> QuerySet[Flag]:
+    """The flags a moderator may decide on: every report's for the operations centre, their
+    agency's for others given `reports.moderate_report`; none for anyone else."""
+    flags = Flag.objects.select_related("report", "event").order_by("decided_at", "-id")
+    if user is None or not user.is_active or not user.has_perm("reports.moderate_report"):
+        return flags.none()
+    if user.is_citywide:
+        return flags
+    if user.agency_id is None:
+        return flags.none()
+    return flags.filter(report__agency_id=user.agency_id)
 
 
 def reply_templates_for(

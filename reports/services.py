@@ -28,6 +28,7 @@ from reports.models import (
     OPEN_STATUSES,
     Area,
     Category,
+    Channel,
     Event,
     Photo,
     Priority,
@@ -141,16 +142,20 @@ def report_create(
     hide_name: bool = False,
     priority: str = Priority.NORMAL,
     min_photos: int = 1,
+    channel: str = Channel.APP,
+    require_verified: bool = True,
     on_created: Callable[[Report], None] | None = None,
 ) -> Report:
     """File a report: only verified citizens, only inside the city, with 1 to 5 photos
     (PHOTO_MAX_PER_REPORT); `min_photos=0` is for Open311, whose requests carry no photo.
+    `channel` is the code of the channel it came by (the app's unless said otherwise);
+    `require_verified=False` is for staff filing for a caller (their phone is not the point).
 
     Photos are cleaned before the transaction opens, so the transaction stays short; the
     routing task is enqueued after commit. `on_created` runs inside the report's transaction,
     for what must commit or roll back with it (reports.idempotency ties its key there).
     """
-    if not reporter.is_verified:
+    if require_verified and not reporter.is_verified:
         raise PhoneNotVerified()
     category = Category.objects.filter(code=category_code, is_active=True).first()
     if category is None:
@@ -178,7 +183,9 @@ def report_create(
             area_id=snapshot.area_ids[area_code],
             priority=priority,
             is_public=is_public,
+            reporter_public=is_public,
             hide_name=hide_name,
+            channel=_channel(channel),
             created_at=now,
         )
         photos_store(
@@ -194,6 +201,166 @@ def report_create(
         if on_created is not None:
             on_created(report)
         enqueue_on_commit("reports.route", report.pk)
+    return report
+
+
+class UnknownChannel(InvalidInput):
+    code = "unknown_channel"
+    message = _("Choose one of the channels offered.")
+
+
+def _channel(code: str) -> Channel:
+    channel = Channel.objects.filter(code=code, is_active=True).first()
+    if channel is None:
+        raise UnknownChannel(field="channel")
+    return channel
+
+
+def report_file_for_caller(
+    *,
+    actor: User,
+    channel: str,
+    category_code: str,
+    description: str,
+    area_code: str,
+    lat: float | None,
+    lng: float | None,
+    address: str,
+    photos: Sequence[Upload],
+    caller_name: str = "",
+    caller_phone: str = "",
+    caller_consents: bool = False,
+    priority: str = Priority.NORMAL,
+) -> Report:
+    """A hotline operator or a dispatcher files a report for a caller or visitor: the same
+    routing, deadlines, timeline and statistics as the app's. The place is a point in the
+    chosen ward or commune, or (no point) the address text within it, at the ward's inside
+    point. The caller's name and phone are optional; with their recorded consent they get a
+    text message when the report is resolved or rejected. The report is filed under the
+    operator's account (`filed_by`); the operations centre sees the caller's details."""
+    from accounts.phones import InvalidPhoneNumber, normalize_phone
+
+    if not actor.is_active or not actor.has_perm("reports.file_report"):
+        raise NotPermitted()
+    if channel in (Channel.APP, Channel.OPEN311):
+        raise UnknownChannel(_("The app and Open311 file their own reports."), field="channel")
+    snapshot = routing_snapshot()
+    if area_code not in snapshot.area_ids:
+        raise InvalidInput(_("Choose a ward or commune."), code="unknown_area", field="area")
+    if lat is None or lng is None:
+        if not address.strip():
+            raise InvalidInput(
+                _("Give a point on the map, or the address within the ward."),
+                code="location_required",
+                field="address",
+            )
+        lat, lng = snapshot.index.inside_point(area_code)
+    elif snapshot.index.locate(lng, lat) != area_code:
+        raise InvalidInput(
+            _("The point is not in the chosen ward or commune."),
+            code="point_outside_area",
+            field="location",
+        )
+    phone = ""
+    if caller_phone.strip():
+        try:
+            phone = normalize_phone(caller_phone)
+        except InvalidPhoneNumber as error:
+            raise InvalidInput(
+                _("Enter a valid phone number."), code="invalid_phone", field="caller_phone"
+            ) from error
+    if caller_consents and not phone:
+        raise InvalidInput(
+            _("A caller who agreed to be texted needs a phone number."),
+            code="phone_required",
+            field="caller_phone",
+        )
+
+    def caller(report: Report) -> None:
+        Report.objects.filter(pk=report.pk).update(
+            filed_by=actor,
+            caller_name=caller_name.strip(),
+            caller_phone=phone,
+            caller_consent_at=timezone.now() if caller_consents else None,
+        )
+
+    return report_create(
+        reporter=actor,
+        category_code=category_code,
+        description=description,
+        lat=lat,
+        lng=lng,
+        photos=photos,
+        address=address,
+        priority=priority,
+        min_photos=0,
+        channel=channel,
+        require_verified=False,
+        on_created=caller,
+    )
+
+
+def report_file_split_part(
+    *,
+    original: Report,
+    actor: User,
+    category_code: str,
+    description: str,
+    photos: Iterable[Photo],
+) -> Report:
+    """One part of a split report (reports.editing.report_split): a new report for the same
+    reporter, place and channel, with the chosen photos (the same files: photos are never
+    changed once stored), in the caller's transaction. Routing is the caller's to enqueue."""
+    category = Category.objects.filter(code=category_code, is_active=True).first()
+    if category is None:
+        raise UnknownCategory(field="category")
+    now = timezone.now()
+    reference = _next_reference(timezone.localtime(now).year)
+    report = Report.objects.create(
+        reference=reference,
+        reporter_id=original.reporter_id,
+        category=category,
+        description=description,
+        lat=original.lat,
+        lng=original.lng,
+        address=original.address,
+        search_text=report_search_text(
+            reference=reference, description=description, address=original.address
+        ),
+        area_id=original.area_id,
+        priority=original.priority,
+        is_public=original.reporter_public and original.hidden_at is None,
+        reporter_public=original.reporter_public,
+        hide_name=original.hide_name,
+        channel_id=original.channel_id,
+        filed_by_id=original.filed_by_id,
+        caller_name=original.caller_name,
+        caller_phone=original.caller_phone,
+        caller_consent_at=original.caller_consent_at,
+        split_from=original,
+        created_at=now,
+    )
+    Photo.objects.bulk_create(
+        Photo(
+            report=report,
+            kind=photo.kind,
+            image=photo.image.name,
+            thumbnail=photo.thumbnail.name,
+            width=photo.width,
+            height=photo.height,
+            uploaded_by_id=photo.uploaded_by_id,
+            created_at=photo.created_at,
+        )
+        for photo in photos
+    )
+    Event.objects.create(
+        report=report,
+        kind=Event.Kind.CREATED,
+        actor=actor,
+        to_status=report.status,
+        data={"split_from": original.reference},
+        created_at=now,
+    )
     return report
 
 

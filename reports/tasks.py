@@ -73,6 +73,18 @@ def notify_many(event_ids: list[int]) -> None:
             enqueue("reports.notify", event_id)
 
 
+@shared_task(
+    name="reports.text_caller",
+    autoretry_for=(OSError, OperationalError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def text_caller(event_id: int) -> None:
+    """The result of a report filed for a caller, texted to them (reports.audience)."""
+    audience.caller_text_send(event_id=event_id)
+
+
 @shared_task(name="reports.sweep_unnotified")
 def sweep_unnotified() -> int:
     """Re-enqueue notification for events whose `reports.notify` task was lost."""

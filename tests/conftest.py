@@ -52,7 +52,9 @@ DATA_MIGRATIONS = [
     ("reports.migrations.0004_holidays_2026", "load_holidays"),
     ("open311.migrations.0002_role_permissions", "grant"),
     ("alerts.migrations.0002_role_permissions", "grant"),
-    ("reports.migrations.0014_reply_templates", "grant"),
+    ("reports.migrations.0015_channels_and_editor_roles", "seed_channels"),
+    ("reports.migrations.0015_channels_and_editor_roles", "grant"),
+    ("reports.migrations.0016_reply_templates", "grant"),
 ]
 
 

@@ -32,14 +32,15 @@ from reports.models import (
 from reports.routing import decide
 from reports.selectors import routing_snapshot
 from reports.text import report_search_text
+from tests.perf.benchdata.timeline import STEPS
 from tests.perf.generate import main
 
-# The lifecycle's transition each kind of generated event records (a dispatcher's routing
-# has the kind of the automatic one; the generator routes automatically only).
+# The lifecycle's transition each kind of generated event records: the generator's steps
+# name them (tests/perf/benchdata/timeline.py); each event must match its transition.
 RECORDED_BY = {
-    transition.event: transition
-    for transition in TRANSITIONS.values()
-    if transition.name not in {"dispatch", "comment", "internal_note", "escalate"}
+    TRANSITIONS[step.transition].event: TRANSITIONS[step.transition]
+    for step in STEPS
+    if step.transition is not None
 }
 
 COUNT = 700

@@ -96,6 +96,9 @@ class StatsOutput(serializers.Serializer):
     agencies = GroupOutput(many=True)
     categories = GroupOutput(many=True)
     areas = GroupOutput(many=True)
+    channels = GroupOutput(
+        many=True, help_text=_("By the channel reports came by (app, Open311, hotline...).")
+    )
 
 
 def _figures(figures: stats.Figures) -> dict[str, Any]:
@@ -129,6 +132,7 @@ def statistics_payload(statistics: stats.Statistics) -> dict[str, Any]:
             "agencies": _groups(statistics.agencies),
             "categories": _groups(statistics.categories),
             "areas": _groups(statistics.areas),
+            "channels": _groups(statistics.channels),
         }
     ).data
 
@@ -140,9 +144,10 @@ class StatsView(APIView):
         summary="Public statistics",
         description=(
             "Received, resolved, on-time rate, median resolution time and satisfaction for a "
-            "period of days in the city's time, city-wide and per agency, category and area, with "
-            "the reports open and overdue now. Served from a cache refreshed every few minutes; "
-            "the operations centre's dashboard shows the same figures."
+            "period of days in the city's time, city-wide and per agency, category, area and "
+            "channel, with the reports open and overdue now. A duplicate merged into another "
+            "report is counted once, as the original. Served from a cache refreshed every few "
+            "minutes; the operations centre's dashboard shows the same figures."
         ),
         parameters=[StatsQuery],
         responses={

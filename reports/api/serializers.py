@@ -13,7 +13,16 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from reports.media import photo_url
-from reports.models import Agency, Area, Category, Event, Photo, Priority, Report
+from reports.models import (
+    Agency,
+    Area,
+    Category,
+    Event,
+    FlagReason,
+    Photo,
+    Priority,
+    Report,
+)
 from reports.selectors import categories_active
 
 
@@ -92,20 +101,43 @@ class PhotoOutput(serializers.ModelSerializer):
         }
 
 
+# What the public reads in place of a comment a moderator hid (nothing is deleted).
+HIDDEN_COMMENT = _("This comment was hidden by a moderator.")
+
+
 class EventOutput(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display")
+    message = serializers.CharField(
+        help_text=_("The entry's text; a placeholder for a comment a moderator hid.")
+    )
+    hidden = serializers.BooleanField(
+        source="is_moderated", help_text=_("A comment a moderator hid from the public.")
+    )
 
     class Meta:
         model = Event
-        fields = ["kind", "kind_label", "from_status", "to_status", "message", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "from_status",
+            "to_status",
+            "message",
+            "hidden",
+            "created_at",
+        ]
+        extra_kwargs = {"id": {"help_text": _("Name it to flag a comment.")}}
 
     def to_representation(self, event: Event) -> dict[str, Any]:
+        hidden = event.moderated_at is not None
         return {
+            "id": event.pk,
             "kind": event.kind,
             "kind_label": str(event.get_kind_display()),
             "from_status": event.from_status,
             "to_status": event.to_status,
-            "message": event.message,
+            "message": str(HIDDEN_COMMENT) if hidden else event.message,
+            "hidden": hidden,
             "created_at": _datetime(event.created_at),
         }
 
@@ -121,7 +153,7 @@ class ReportOutput(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     reporter_name = serializers.SerializerMethodField()
     supporters = serializers.IntegerField(source="supporters_count")
-    photos = PhotoOutput(many=True)
+    photos = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
 
     class Meta:
@@ -173,11 +205,25 @@ class ReportOutput(serializers.ModelSerializer):
             self._detail_template = template
         return template.replace(_PLACEHOLDER, reference)
 
+    def _photos(self, report: Report) -> list[Photo]:
+        """The photos the viewer may see: a photo a moderator hid only its reporter."""
+        request = self.context.get("request")
+        viewer = getattr(getattr(request, "user", None), "pk", None)
+        return [
+            photo
+            for photo in report.photos.all()
+            if photo.hidden_at is None or (viewer is not None and viewer == report.reporter_id)
+        ]
+
+    @extend_schema_field(PhotoOutput(many=True))
+    def get_photos(self, report: Report) -> list[dict[str, Any]]:
+        photos = PhotoOutput(context=self.context)
+        return [photos.to_representation(photo) for photo in self._photos(report)]
+
     def to_representation(self, report: Report) -> dict[str, Any]:
         """What the declared fields give (the schema's shape), built directly: DRF's
         generic field-by-field path costs more than the query on a feed page.
         tests/reports/test_fast_representation.py checks both give the same."""
-        photos = PhotoOutput(context=self.context)
         return {
             "reference": report.reference,
             "status": report.status,
@@ -198,7 +244,7 @@ class ReportOutput(serializers.ModelSerializer):
             "due_at": _datetime(report.due_at),
             "resolved_at": _datetime(report.resolved_at),
             "supporters": report.supporters_count,
-            "photos": [photos.to_representation(photo) for photo in report.photos.all()],
+            "photos": self.get_photos(report),
             "links": {"self": self._detail_url(report.reference)},
         }
 
@@ -209,12 +255,20 @@ class ReportOutput(serializers.ModelSerializer):
 
 class ReportDetailOutput(ReportOutput):
     timeline = EventOutput(many=True, source="public_events")
+    duplicate_of: serializers.SlugRelatedField[Report] = serializers.SlugRelatedField(
+        slug_field="reference",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The report this one was merged into as a duplicate; null otherwise."),
+    )
 
     class Meta(ReportOutput.Meta):
-        fields = [*ReportOutput.Meta.fields, "timeline"]
+        fields = [*ReportOutput.Meta.fields, "duplicate_of", "timeline"]
 
     def to_representation(self, report: Report) -> dict[str, Any]:
         body = super().to_representation(report)
+        original = report.duplicate_of
+        body["duplicate_of"] = original.reference if original is not None else None
         events = EventOutput(context=self.context)
         public_events = report.public_events  # type: ignore[attr-defined]
         body["timeline"] = [events.to_representation(event) for event in public_events]
@@ -305,6 +359,23 @@ class SupportOutput(serializers.Serializer):
     reference = serializers.CharField()
     supported = serializers.BooleanField(help_text=_("Whether the caller supports it now."))
     supporters = serializers.IntegerField()
+
+
+class FlagInput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=FlagReason.choices)
+    comment = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text=_("The id of a comment in the report's timeline, to flag it instead."),
+    )
+
+
+class FlagOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    comment = serializers.IntegerField(allow_null=True)
+    flagged = serializers.BooleanField(help_text=_("The flag waits for a moderator."))
 
 
 class NearbyQuery(serializers.Serializer):

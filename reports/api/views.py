@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -25,7 +26,7 @@ from accounts.selectors import request_user
 from hues.api_schema import error_response
 from hues.filters import StrictBooleanField
 from hues.throttling import IPThrottle, ReadAhead, UserThrottle, read_ahead
-from reports import idempotency, lifecycle, selectors, services
+from reports import idempotency, lifecycle, moderation, selectors, services
 from reports.api.etags import feed_etag, not_modified, report_etag
 from reports.api.filters import ReportFilter, feed_cache_parameters
 from reports.api.pagination import ReportPagination
@@ -34,6 +35,8 @@ from reports.api.serializers import (
     CategoryOutput,
     CommentInput,
     EventOutput,
+    FlagInput,
+    FlagOutput,
     NearbyOutput,
     NearbyQuery,
     RatingInput,
@@ -85,6 +88,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return list(super().get_permissions())
 
     def get_throttles(self) -> list[Any]:
+        if self.action == "flags":
+            return [*super().get_throttles(), UserThrottle("flag")]
         if self.action == "create":
             return [
                 *super().get_throttles(),
@@ -471,6 +476,42 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         count = services.report_support_withdraw(report=report, user=self._caller(request))
         body = {"reference": report.reference, "supported": False, "supporters": count}
         return Response(SupportOutput(body).data)
+
+    @extend_schema(
+        summary="Flag a report or a comment as inappropriate",
+        description=(
+            "Any verified user but the reporter, once per report (or comment: `comment` names "
+            "its `id` in the timeline), with a reason code. Flags wait for a moderator; a "
+            "report reaching the city's threshold of flags is hidden until one decides."
+        ),
+        request=FlagInput,
+        responses={
+            201: FlagOutput,
+            400: error_response("`invalid` (fields); `unknown_comment`."),
+            403: error_response("`phone_not_verified`; `cannot_flag`: the caller filed it."),
+            404: _NOT_FOUND,
+            409: error_response("`already_flagged` (nothing changes)."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated],
+        parser_classes=[JSONParser, FormParser, MultiPartParser],
+    )
+    def flags(self, request: Request, reference: str) -> Response:
+        report = self.get_object()
+        caller = self._caller(request)
+        if not caller.is_verified:
+            raise PhoneNotVerified(_("Verify your phone number before flagging a report."))
+        data = FlagInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = data.validated_data["comment"]
+        moderation.flag_create(
+            report=report, user=caller, reason=data.validated_data["reason"], comment_id=comment
+        )
+        body = {"reference": report.reference, "comment": comment, "flagged": True}
+        return Response(FlagOutput(body).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Likely duplicates near a point",

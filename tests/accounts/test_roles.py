@@ -1,4 +1,4 @@
-"""Roles: five groups with real permissions, and the one service that gives a user a role."""
+"""Roles: six groups with real permissions, and the one service that gives a user a role."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import Role, User
 from accounts.services import RoleInvalid, user_set_role
 
-ROLES = ["citizen", "staff", "manager", "dispatcher", "administrator"]
+ROLES = ["citizen", "staff", "manager", "dispatcher", "administrator", "hotline"]
 
 
 def group_permissions(name):
@@ -53,6 +53,11 @@ def test_citizens_get_no_permissions(db):
         ("administrator", "reports.change_area"),
         ("administrator", "accounts.change_user"),
         ("administrator", "accounts.add_user"),
+        ("dispatcher", "reports.moderate_report"),
+        ("dispatcher", "reports.file_report"),
+        ("administrator", "reports.moderate_report"),
+        ("hotline", "reports.file_report"),
+        ("hotline", "reports.view_report"),
     ],
 )
 def test_a_role_has_the_permissions_of_its_job(db, role, permission):

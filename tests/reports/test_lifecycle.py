@@ -540,6 +540,8 @@ def test_staff_of_the_agency_may_accept_update_note_resolve_reject_or_transfer_a
         "resolve",
         "reject",
         "transfer",
+        "correct",
+        "merge",
     }
 
 
@@ -550,6 +552,8 @@ def test_staff_of_the_agency_may_no_longer_accept_a_report_in_progress(in_progre
         "resolve",
         "reject",
         "transfer",
+        "correct",
+        "merge",
     }
 
 
@@ -571,6 +575,13 @@ def test_the_dispatcher_may_dispatch_note_or_reject_a_report_in_triage(triage_re
         "dispatch",
         "internal_note",
         "reject",
+        # The editor: a dispatcher corrects, moderates, merges and splits any open report.
+        "correct",
+        "merge",
+        "split",
+        "hide",
+        "edit_text",
+        "hide_photo",
     }
 
 

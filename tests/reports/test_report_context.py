@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 from urllib.parse import quote
 
 import pytest
@@ -16,8 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from reports import lifecycle
-from reports.models import OPEN_STATUSES, Event, Report
+from reports.models import Report, ReportStatus
 from reports.selectors import REPORTER_HISTORY_LIMIT, report_context, reports_for_staff
 from tests.conftest import PHU_XUAN_POINT
 from tests.factories import UserFactory
@@ -163,46 +165,44 @@ def test_agency_staff_never_see_the_reporters_history(role, request, make_report
     assert citizen.phone not in html
 
 
-@pytest.fixture
-def merge_transition(monkeypatch):
-    """The lead's `merge` transition if it is there; else one for dispatchers, so that the page
-    can be checked against the lifecycle's answer either way."""
-    if "merge" not in lifecycle.TRANSITIONS:
-        monkeypatch.setitem(
-            lifecycle.TRANSITIONS,
-            "merge",
-            lifecycle.Transition(
-                "merge",
-                frozenset(OPEN_STATUSES),
-                None,
-                Event.Kind.INTERNAL_NOTE,
-                lambda actor, report: actor is not None and actor.has_perm("reports.triage_report"),
-                public=False,
-            ),
-        )
+def merge_links(client, report: Report) -> list[str]:
+    html = client.get(change_url(report)).content.decode()
+    return [unescape(link) for link in re.findall(r'class="merge-into" href="([^"]+)"', html)]
 
 
 @pytest.mark.parametrize("role", ["staff_a", "manager", "dispatcher"])
-def test_merge_into_this_is_offered_exactly_to_those_who_may_merge(
-    role, request, merge_transition, make_report, citizen, other_citizen, resolved_days_ago
+def test_those_who_may_merge_are_offered_merge_into_each_open_report_nearby(
+    role, request, make_report, citizen, other_citizen, resolved_days_ago
 ):
     resolved_days_ago(other_citizen, 3, point=north(40))
     original = make_report(other_citizen, point=north(30))
     report = make_report(citizen)
     viewer = request.getfixturevalue(role)
-    may_merge = "merge" in lifecycle.allowed_transitions(report, viewer)
 
-    html = admin_client(viewer).get(change_url(report)).content.decode()
+    links = merge_links(admin_client(viewer), report)
 
-    links = re.findall(r'class="merge-into" href="([^"]+)"', html)
-    expected = reverse("admin:reports_report_act", args=[report.pk, "merge"])
-    if may_merge:
-        # Only towards the open one: a resolved report takes no duplicates.
-        assert links == [f"{expected}?original={quote(original.reference)}"]
-    else:
-        assert links == []
-    if role == "dispatcher":
-        assert may_merge
+    assert "merge" in lifecycle.allowed_transitions(report, viewer)
+    # Only towards the open one: a resolved report takes no duplicates.
+    merge = reverse("admin:reports_report_act", args=[report.pk, "merge"])
+    assert links == [f"{merge}?original={quote(original.reference)}"]
+
+
+def test_no_merge_is_offered_to_those_who_may_not_merge(
+    make_report, citizen, other_citizen, dispatcher, staff_a
+):
+    hotline = UserFactory(role=Role.HOTLINE)
+    make_report(other_citizen, category="other", point=north(30))
+    waiting = make_report(citizen, category="other")
+    make_report(other_citizen, point=north(30))
+    resolved = resolve_with_photo(report=make_report(citizen), actor=staff_a, note="Xong")
+
+    assert "merge" not in lifecycle.allowed_transitions(waiting, hotline)
+    assert "merge" not in lifecycle.allowed_transitions(resolved, dispatcher)
+    # Each sees an open report nearby, and no link to merge into it.
+    assert report_context(report=waiting, viewer=hotline).nearby
+    assert merge_links(admin_client(hotline), waiting) == []
+    assert report_context(report=resolved, viewer=dispatcher).nearby
+    assert merge_links(admin_client(dispatcher), resolved) == []
 
 
 def test_the_page_says_when_there_is_nothing_around(citizen, make_report, staff_a):
@@ -238,7 +238,8 @@ def test_the_context_costs_the_same_queries_however_many_reports_are_around(
 
     assert many == few
     assert len(direct) == 4  # nearby, same place, the reporter's count and latest
-    with django_assert_max_num_queries(15):
+    # The whole page: the report, its photos, timeline, actions, the editor's context and this.
+    with django_assert_max_num_queries(20):
         client.get(change_url(report))
 
 
@@ -258,3 +259,22 @@ def test_a_citizen_account_gets_nothing_around(make_report, citizen, other_citiz
     context = report_context(report=report, viewer=UserFactory())
 
     assert (context.nearby, context.same_place, context.reporter) == ([], [], None)
+
+
+def test_a_dispatcher_merges_a_report_into_a_nearby_one_from_its_page(
+    make_report, citizen, other_citizen, dispatcher
+):
+    original = make_report(other_citizen, point=north(30))
+    report = make_report(citizen)
+    client = admin_client(dispatcher)
+
+    page = client.get(change_url(report)).content.decode()
+    (link,) = re.findall(r'class="merge-into" href="([^"]+)"', page)
+    form = client.get(unescape(link)).content.decode()
+    merged = client.post(unescape(link), {"original": original.reference, "message": ""})
+
+    assert re.search(rf'name="original" value="{original.reference}"', form)
+    assert merged.status_code == 302, merged.content.decode()[:2000]
+    report.refresh_from_db()
+    assert report.status == ReportStatus.MERGED
+    assert report.duplicate_of_id == original.pk

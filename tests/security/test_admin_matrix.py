@@ -42,6 +42,10 @@ POLICY: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
     "reports.RoutingRule": (CITYWIDE, ADMINISTRATOR, ADMINISTRATOR),
     "reports.Report": (EVERY_STAFF, NOBODY, NOBODY),
     "reports.Holiday": (EVERY_STAFF, ADMINISTRATOR, ADMINISTRATOR),
+    # The moderation queue: moderators (the operations centre; others only if given
+    # reports.moderate_report, for their own agency). Decided by actions, never edited.
+    "reports.Flag": (CITYWIDE, NOBODY, NOBODY),
+    "reports.Channel": (ADMINISTRATOR, ADMINISTRATOR, NOBODY),
     # A manager: their own agency's templates only (tests/reports/test_reply_templates.py).
     "reports.ReplyTemplate": (
         frozenset({"manager"}) | ADMINISTRATOR,

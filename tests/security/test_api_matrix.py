@@ -163,6 +163,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         signed_in=True, body=lambda v: {"reason": "Chưa sửa"}, foreign_404=True
     ),
     ("post", "/api/v1/reports/{reference}/support"): Route(signed_in=True, foreign_404=True),
+    ("post", "/api/v1/reports/{reference}/flags"): Route(signed_in=True, foreign_404=True),
     ("delete", "/api/v1/reports/{reference}/support"): Route(signed_in=True, foreign_404=True),
 }
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from reports.models import (
     Area,
+    Channel,
     Event,
     Photo,
     Priority,
@@ -371,15 +372,18 @@ def _users(rng: random.Random, count: int, now: datetime) -> tuple[list[int], st
 
 
 def _plain_defaults(model: type[Model], names: Sequence[str]) -> dict[str, Any]:
-    """The non-null columns of `model` outside `names` that have a plain default value."""
+    """The non-null columns of `model` outside `names` with a plain default: their own, or
+    the empty string of a text column without one (as the ORM writes it)."""
     return {
-        f.name: f.default
+        f.name: f.get_default()
         for f in model._meta.concrete_fields
         if f.name not in names
         and not f.null
-        and f.has_default()
-        and not callable(f.default)
         and not f.primary_key
+        and (
+            (f.has_default() and not callable(f.default))
+            or (not f.has_default() and f.empty_strings_allowed and not f.is_relation)
+        )
     }
 
 
@@ -533,7 +537,14 @@ def generate_reports(
             "closed_at",
             "reopen_count",
             "search_text",
+            "reporter_public",
+            "channel",
         ]
+        # Columns this generator does not know yet get their model default (COPY would leave
+        # them NULL).
+        report_defaults = _plain_defaults(Report, report_names)
+        report_names += list(report_defaults)
+        app_channel = Channel.objects.filter(code=Channel.APP).values_list("pk", flat=True).first()
 
         hue = zoneinfo.ZoneInfo(settings.TIME_ZONE)
         user_start, user_count = user_ids[0], len(user_ids)
@@ -631,6 +642,9 @@ def generate_reports(
                         closed_at,
                         0,
                         f"{prefix_norm} {year} {number:06d} {norm(description)} {house} {place}",
+                        is_public,
+                        app_channel,
+                        *report_defaults.values(),
                     )
                 )
             write_rows(Report, report_names, reports)

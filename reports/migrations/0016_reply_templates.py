@@ -43,7 +43,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0013_area_special_zone'),
+        ('reports', '0015_channels_and_editor_roles'),
         ('accounts', '0003_roles'),
     ]
 
