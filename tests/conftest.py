@@ -46,6 +46,7 @@ DATA_MIGRATIONS = [
     ("accounts.migrations.0003_roles", "create_roles"),
     ("accounts.migrations.0005_holiday_permissions", "grant"),
     ("accounts.migrations.0006_lockout_permissions", "grant"),
+    ("accounts.migrations.0009_text_message_permissions", "grant"),
     ("reports.migrations.0004_holidays_2026", "load_holidays"),
     ("open311.migrations.0002_role_permissions", "grant"),
     ("alerts.migrations.0002_role_permissions", "grant"),
