@@ -234,6 +234,8 @@ class TextMessage(models.Model):
     # Not worth sending after this: a code's end of life.
     expires_at = models.DateTimeField(_("expires at"))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # While a worker hands the text to the gateway: no other may until then.
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     reported_at = models.DateTimeField(_("delivery reported at"), null=True, blank=True)
 
     class Meta:

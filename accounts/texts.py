@@ -84,24 +84,31 @@ class Attempt:
 
 def text_send(*, text_id: int) -> Attempt:
     """Send one queued text and record the outcome on it. Idempotent: a text that was sent,
-    or finished otherwise, is left as it is. The row stays locked while the gateway answers,
-    so a duplicate task waits for this one and then finds it finished."""
+    or finished otherwise, is left as it is. The text is claimed for the time the gateway may
+    take (no transaction stays open meanwhile: the gateway's delivery report may come before
+    its answer), so a duplicate task finds it claimed and leaves it; a worker that died while
+    sending leaves a claim that runs out, and the redelivered task sends it."""
+    now = timezone.now()
     with transaction.atomic():
         text = (
-            TextMessage.objects.select_for_update()
+            TextMessage.objects.select_for_update(of=("self",))
             .select_related("user", "phone_code")
             .filter(pk=text_id)
             .first()
         )
         if text is None or text.state != State.QUEUED:
             return Attempt(text)
-        if timezone.now() >= text.expires_at:
+        if text.claimed_until is not None and text.claimed_until > now:
+            return Attempt(text)
+        if now >= text.expires_at:
             _finish(text, State.EXPIRED, text.last_error or "not sent in time")
             return Attempt(text)
         content = _content(text)
         if content is None:
             return Attempt(text)
-        return _attempt(text, content)
+        text.claimed_until = now + timedelta(seconds=settings.SMS_GATEWAY_TIMEOUT + 30)
+        text.save(update_fields=["claimed_until"])
+    return _attempt(text, content)
 
 
 def _finish(text: TextMessage, state: str, note: str = "") -> None:
@@ -176,8 +183,27 @@ def _retry_in(text: TextMessage) -> int | None:
     return max(1, min(delay, MAX_RETRY_SECONDS, left))
 
 
+def _record_attempt(
+    text_id: int, outcome: str, note: str = "", gateway_id: str = ""
+) -> TextMessage:
+    """Record one try on the text, under its lock: `outcome` is its new state (QUEUED: to be
+    tried again). A delivery report that came before the gateway's answer keeps its state."""
+    with transaction.atomic():
+        text = TextMessage.objects.select_for_update().get(pk=text_id)
+        text.attempts += 1
+        text.claimed_until = None
+        text.last_error = note[:2000]
+        if gateway_id and not text.gateway_id:
+            text.gateway_id = gateway_id[:100]
+        if outcome == State.SENT:
+            text.sent_at = timezone.now()
+        if text.state == State.QUEUED:
+            text.state = outcome
+        text.save()
+    return text
+
+
 def _attempt(text: TextMessage, content: str) -> Attempt:
-    text.attempts += 1
     try:
         gateway_id = send_sms(text.phone, content, status_url=_status_url(text))
     except SmsPermanentError as error:
@@ -188,9 +214,9 @@ def _attempt(text: TextMessage, content: str) -> Attempt:
             text.masked_phone,
             error,
         )
-        _finish(text, State.FAILED, str(error))
-        return Attempt(text)
+        return Attempt(_record_attempt(text.pk, State.FAILED, str(error)))
     except (SmsTransientError, OSError) as error:
+        text.attempts += 1
         retry_in = _retry_in(text)
         logger.warning(
             "Text %s (%s to %s) not sent (attempt %d), %s: %s",
@@ -201,19 +227,10 @@ def _attempt(text: TextMessage, content: str) -> Attempt:
             f"retried in {retry_in} s" if retry_in else "given up: its time is over",
             error,
         )
-        if retry_in is None:
-            _finish(text, State.EXPIRED, str(error))
-            return Attempt(text)
-        text.last_error = str(error)[:2000]
-        text.save(update_fields=["attempts", "last_error"])
-        return Attempt(text, retry_in)
-    text.state = State.SENT
-    text.gateway_id = gateway_id[:100]
-    text.sent_at = timezone.now()
-    text.last_error = ""
-    text.save()
+        outcome = State.QUEUED if retry_in else State.EXPIRED
+        return Attempt(_record_attempt(text.pk, outcome, str(error)), retry_in)
     logger.info("Text %s (%s to %s) sent", text.pk, text.kind, text.masked_phone)
-    return Attempt(text)
+    return Attempt(_record_attempt(text.pk, State.SENT, gateway_id=gateway_id))
 
 
 class TextNotSent(Exception):
@@ -289,7 +306,7 @@ def text_record_report(
         text = TextMessage.objects.select_for_update().filter(pk=int(text_id)).first()
         if text is None:
             raise ObjectNotFound()
-        if text.state in (State.DELIVERED, State.FAILED):
+        if text.state in (State.DELIVERED, State.FAILED, State.EXPIRED, State.SKIPPED):
             return text
         text.delivery_status = name
         text.reported_at = timezone.now()

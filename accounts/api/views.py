@@ -371,7 +371,8 @@ class DeviceViewSet(viewsets.GenericViewSet):
 class DeliveryReportView(APIView):
     """The SMS gateway's delivery reports (Kannel's dlr-url, GET; or a provider's callback,
     GET or POST): recorded on the text whose signed URL the gateway was given. Not for the
-    app: no token, no throttle (one gateway reports on every text)."""
+    app: no token, no throttle (one gateway reports on every text). An answer other than 200
+    (the database away a moment) makes smsbox ask again (its http-request-retry)."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
@@ -398,4 +399,5 @@ class DeliveryReportView(APIView):
             answer=fields.get("answer", ""),
             gateway_id=fields.get("foreign", ""),
         )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        # 200, not 204: smsbox takes any other answer for a failure, and asks again.
+        return Response(DetailOutput({"detail": "recorded"}).data)
