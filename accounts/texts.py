@@ -310,7 +310,7 @@ def text_record_report(
             return text
         text.delivery_status = name
         text.reported_at = timezone.now()
-        if gateway_id:
+        if gateway_id and not text.gateway_id:  # Kannel's sendsms gives none: the SMSC's
             text.gateway_id = gateway_id[:100]
         if name in REPORT_STATES:
             text.state = REPORT_STATES[name]
