@@ -218,6 +218,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: process-local by default; Redis (redis://...) in production.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://hues")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+    # It holds the throttle and SMS limit counts: a burst must not cull them (Django's 300).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 20_000)
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # Redis down or paused: a cache miss after a half-second timeout, never a hung request
     # or a 500 (hues/cache.py says what that costs).
