@@ -10,9 +10,13 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from accounts.phones import InvalidPhoneNumber, normalize_phone
+from hues.city import current_city
 
-# The demo users' password (PRODUCT.md); refused whenever demo users are disabled.
-DEMO_PASSWORD = "hue-demo-2026"  # noqa: S105
+
+def demo_password() -> str:
+    """The demo users' password, from the city's definition; refused whenever demo users are
+    disabled."""
+    return current_city().demo_password
 
 
 def _phone_from(credentials: dict[str, Any]) -> str | None:
@@ -36,7 +40,7 @@ class PhoneBackend(ModelBackend):
         phone = _phone_from({"username": username, **kwargs})
         if phone is None or password is None:
             return None
-        if password == DEMO_PASSWORD and not settings.DEMO_USERS_ENABLED:
+        if password == demo_password() and not settings.DEMO_USERS_ENABLED:
             return None
         return super().authenticate(request, username=phone, password=password)
 

@@ -21,6 +21,7 @@ from accounts.models import ADMIN_ROLES, AGENCY_ROLES, Device, PhoneCode, Role, 
 from accounts.phones import InvalidPhoneNumber, is_mobile, normalize_phone
 from accounts.sms_limits import phone_check_textable, sms_allow
 from accounts.texts import text_queue
+from hues.city import current_city
 from hues.errors import Conflict, InvalidInput, NotPermitted
 from hues.languages import active_language
 
@@ -125,9 +126,9 @@ def user_register(
                 sms_allow(phone=phone, kind=TextMessage.Kind.NOTICE, client=client)
                 with translation.override(user.language or settings.LANGUAGE_CODE):
                     notice = _(
-                        "Hue-S: someone tried to register a new account with this number. "
+                        "%(app)s: someone tried to register a new account with this number. "
                         "If it was you, sign in, or reset your password in the app."
-                    )
+                    ) % {"app": current_city().app_name}
                 text_queue(
                     kind=TextMessage.Kind.NOTICE, phone=phone, user=user, body=notice, client=client
                 )

@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role, TextMessage, User
 from accounts.phones import mask_phone
 from hues.cache import count_hit
+from hues.city import current_city
 from hues.errors import InvalidInput, ServiceUnavailable, TooManyRequests
 from hues.scheduling import enqueue
 
@@ -207,12 +208,12 @@ def sms_budget_alert(*, period: str, maximum: int, until: str) -> int:
     sent = 0
     for administrator in administrators:
         with translation.override(administrator.language or settings.LANGUAGE_CODE):
-            names = {"maximum": maximum, "resume": resume}
+            names = {"app": current_city().app_name, "maximum": maximum, "resume": resume}
             subject = (
-                _("Hue-S: the hourly SMS budget is spent")
+                _("%(app)s: the hourly SMS budget is spent")
                 if period == "hour"
-                else _("Hue-S: the daily SMS budget is spent")
-            )
+                else _("%(app)s: the daily SMS budget is spent")
+            ) % names
             body = (
                 _(
                     "The budget of %(maximum)d text messages is spent: no text message (codes, "

@@ -30,8 +30,9 @@ from django.utils.translation import gettext as _
 
 from accounts.codes import code_of, phone_code_create, phone_code_latest
 from accounts.models import PhoneCode, Role, TextMessage, User
-from accounts.sms import SmsPermanentError, SmsTransientError, send_sms
+from accounts.sms import SmsError, SmsPermanentError, SmsTransientError, send_sms
 from accounts.sms_limits import refused_count, sms_allow, window
+from hues.city import current_city
 from hues.errors import InvalidInput, NotPermitted, ObjectNotFound
 from hues.scheduling import enqueue, enqueue_on_commit
 
@@ -119,7 +120,8 @@ def _finish(text: TextMessage, state: str, note: str = "") -> None:
 
 def _code_text(user: User, record: PhoneCode) -> str:
     with translation.override(user.language or settings.LANGUAGE_CODE):
-        return _("Hue-S: your code is %(code)s. It is valid for %(minutes)d minutes.") % {
+        return _("%(app)s: your code is %(code)s. It is valid for %(minutes)d minutes.") % {
+            "app": current_city().app_name,
             "code": code_of(record),
             "minutes": int(settings.VERIFICATION_CODE_TTL.total_seconds() // 60),
         }
@@ -216,6 +218,7 @@ def _attempt(text: TextMessage, content: str) -> Attempt:
         )
         return Attempt(_record_attempt(text.pk, State.FAILED, str(error)))
     except (SmsTransientError, OSError) as error:
+        note = str(error) if isinstance(error, SmsError) else f"{type(error).__name__}: {error}"
         text.attempts += 1
         retry_in = _retry_in(text)
         logger.warning(
@@ -225,10 +228,10 @@ def _attempt(text: TextMessage, content: str) -> Attempt:
             text.masked_phone,
             text.attempts,
             f"retried in {retry_in} s" if retry_in else "given up: its time is over",
-            error,
+            note,
         )
         outcome = State.QUEUED if retry_in else State.EXPIRED
-        return Attempt(_record_attempt(text.pk, outcome, str(error)), retry_in)
+        return Attempt(_record_attempt(text.pk, outcome, note), retry_in)
     logger.info("Text %s (%s to %s) sent", text.pk, text.kind, text.masked_phone)
     return Attempt(_record_attempt(text.pk, State.SENT, gateway_id=gateway_id))
 

@@ -132,7 +132,7 @@ class AlertRecipient(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     batch = models.PositiveIntegerField()
     notification = models.OneToOneField(
-        "reports.Notification",
+        "notifications.Notification",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

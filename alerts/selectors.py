@@ -67,7 +67,7 @@ def _with_areas(queryset: QuerySet[Alert]) -> QuerySet[Alert]:
 
 
 def area_at(*, lat: float, lng: float) -> Area | None:
-    """The area that holds a point (the routing index, in memory), or None outside Hue."""
+    """The area that holds a point (the routing index, in memory), or None outside the city."""
     snapshot = routing_snapshot()
     code = snapshot.index.locate(lng, lat)
     if code is None:

@@ -4,7 +4,7 @@ Publishing moves a draft to `publishing` and, after the commit, `alerts.select_r
 chooses the citizens in one INSERT … SELECT (alerts.selectors.alert_recipients) into
 AlertRecipient, unique per alert and user, numbered into batches of ALERT_BATCH_SIZE. One
 `alerts.send_batch` task per batch then writes each citizen's inbox notification and pushes
-it through the notification deliveries of reports.notifications. The alert is `published`
+it through the notification deliveries of the notifications app. The alert is `published`
 once every recipient was handled. Each step is idempotent: publishing twice, a re-run of a
 task or two runs at once tell nobody twice; a withdrawn alert's pending batches do nothing.
 """
@@ -26,8 +26,9 @@ from alerts.models import Alert, AlertRecipient
 from alerts.selectors import alert_recipients, alerts_stalled
 from hues.errors import Conflict, InvalidInput
 from hues.scheduling import enqueue, enqueue_on_commit
-from reports import notifications
-from reports.models import Delivery, Notification
+from notifications import services as notifications
+from notifications.channels import DeliveryFailed
+from notifications.models import Delivery, Notification
 
 NOTIFICATION_KIND = "alert"
 TITLE_MAX = 200
@@ -259,7 +260,7 @@ def _push_batch(alert: Alert, batch: int, *, last_attempt: bool) -> tuple[int, i
                 delivery = notifications.delivery_send(
                     delivery_id=delivery_id, last_attempt=last_attempt
                 )
-            except notifications.DeliveryFailed:
+            except DeliveryFailed:
                 retry += 1
                 continue
         if delivery is not None and delivery.state == Delivery.State.SENT:

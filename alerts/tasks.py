@@ -7,7 +7,7 @@ from celery import Task, shared_task
 from django.db import OperationalError
 
 from alerts import services
-from reports.notifications import DeliveryFailed
+from notifications.channels import DeliveryFailed
 
 
 class PushesPending(DeliveryFailed):

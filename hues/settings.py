@@ -17,7 +17,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from reports.deadlines import DEFAULT_WORKING_HOURS, parse_working_hours
+from hues.city import DEFAULT_CITY, CityError, load_city
+from hues.workhours import parse_working_hours
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -102,6 +103,20 @@ def env_limits(name: str, default: str) -> dict[str, int]:
 
 DEBUG = env_bool("DEBUG", default=False)
 
+# The city this service runs for: cities/<CITY>/city.toml (hues.city) gives its names, time
+# zone, reference prefix, office hours, boundaries and reference data.
+CITY = os.environ.get("CITY", DEFAULT_CITY)
+CITIES_DIR = BASE_DIR / "cities"
+# The embedded default keeps each city in a database file of its own: one database serves one
+# city, and switching CITY never mixes two cities' reference data.
+EMBEDDED_DATABASE = "db.sqlite3" if CITY == DEFAULT_CITY else f"db-{CITY}.sqlite3"
+try:
+    CITY_DEFINITION = load_city(CITY, CITIES_DIR)
+except CityError as error:
+    raise ImproperlyConfigured(
+        f"CITY={CITY!r}: {error} (run `manage.py check_city {CITY}`)."
+    ) from error
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -116,9 +131,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     # Our apps first: their templates and Vietnamese catalogues take priority over Django's.
     "accounts",
+    "notifications",
     "reports",
+    "insights",
     "open311",
     "alerts",
+    "demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -193,7 +211,7 @@ def with_connection_options(database: dict[str, Any]) -> dict[str, Any]:
 # Database: SQLite file by default; PostgreSQL in production and CI.
 DATABASES: dict[str, dict[str, Any]] = {
     "default": with_connection_options(
-        dict(env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
+        dict(env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / EMBEDDED_DATABASE}"))
     ),
 }
 
@@ -265,7 +283,7 @@ LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "hues" / "locale"]
 # Day-first date input in Vietnamese (hues/formats/vi).
 FORMAT_MODULE_PATH = ["hues.formats"]
-TIME_ZONE = "Asia/Ho_Chi_Minh"
+TIME_ZONE = CITY_DEFINITION.time_zone
 USE_I18N = True
 USE_TZ = True
 
@@ -339,18 +357,19 @@ PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", 1600)
 PHOTO_THUMBNAIL_SIDE = env_int("PHOTO_THUMBNAIL_SIDE", 400)
 PHOTO_MAX_PER_REPORT = 5
 
-# Reference data: the 40 wards and communes of Hue (loaded by path, never copied).
-AREAS_GEOJSON = Path(
-    os.environ.get("AREAS_GEOJSON", BASE_DIR.parent / "shared" / "data" / "hue_wards_2025.geojson")
-)
+# Reference data: the city's wards and communes (loaded by path, never copied); the city's
+# definition names the file.
+AREAS_GEOJSON = Path(os.environ.get("AREAS_GEOJSON", CITY_DEFINITION.boundaries))
 # A point this close (degrees, ~100 m) to an area's boundary counts as inside it: the
 # simplified polygons leave thin gaps between neighbours.
 AREA_TOLERANCE_DEGREES = 0.001
-REPORT_REFERENCE_PREFIX = os.environ.get("REPORT_REFERENCE_PREFIX", "HUE")
+REPORT_REFERENCE_PREFIX = os.environ.get(
+    "REPORT_REFERENCE_PREFIX", CITY_DEFINITION.reference_prefix
+)
 
 # Office hours that resolution deadlines count (Vietnamese public offices), Monday to Friday
 # in TIME_ZONE, public holidays (reports.Holiday) excepted: "HH:MM-HH:MM,HH:MM-HH:MM".
-WORKING_HOURS = os.environ.get("WORKING_HOURS", DEFAULT_WORKING_HOURS)
+WORKING_HOURS = os.environ.get("WORKING_HOURS", CITY_DEFINITION.working_hours)
 try:
     parse_working_hours(WORKING_HOURS)
 except ValueError as error:
@@ -362,7 +381,7 @@ except ValueError as error:
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console" if DEBUG else "file")
 SMS_FILE_DIR = Path(os.environ.get("SMS_FILE_DIR", BASE_DIR / "var" / "sms"))
 # The brandname texts come from (Kannel's `from`; the carrier must have registered it).
-SMS_SENDER = os.environ.get("SMS_SENDER", "Hue-S")
+SMS_SENDER = os.environ.get("SMS_SENDER", CITY_DEFINITION.app_name)
 # Where the gateway reaches this service with delivery reports (e.g. http://10.0.0.5:8000);
 # empty: none are asked for, and a text stays "sent".
 SMS_STATUS_BASE_URL = os.environ.get("SMS_STATUS_BASE_URL", "").rstrip("/")
@@ -439,7 +458,9 @@ NOTIFICATION_EMAIL_ENABLED = env_bool("NOTIFICATION_EMAIL_ENABLED", default=Fals
 vars().update(
     env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 )
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Hue-S <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", f"{CITY_DEFINITION.app_name} <no-reply@localhost>"
+)
 # Deliveries never tried after this long (a lost message) are re-enqueued by the sweeper.
 DELIVERY_SWEEP_AFTER = timedelta(minutes=5)
 # Alerts: a citizen is told of an alert for their home area or for an area where they filed a
@@ -494,7 +515,10 @@ CELERY_BEAT_SCHEDULE = {
     "reports-sweep-unrouted": {"task": "reports.sweep_unrouted", "schedule": 60.0},
     "reports-escalate-overdue": {"task": "reports.escalate_overdue", "schedule": 300.0},
     "reports-close-unanswered": {"task": "reports.close_unanswered", "schedule": 3600.0},
-    "reports-sweep-deliveries": {"task": "reports.sweep_deliveries", "schedule": 300.0},
+    "notifications-sweep-deliveries": {
+        "task": "notifications.sweep_deliveries",
+        "schedule": 300.0,
+    },
     "accounts-sweep-texts": {"task": "accounts.sweep_texts", "schedule": 60.0},
     "reports-sweep-unnotified": {"task": "reports.sweep_unnotified", "schedule": 60.0},
     "alerts-sweep-publishing": {"task": "alerts.sweep_publishing", "schedule": 300.0},
@@ -503,10 +527,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     # The statistics' daily figures: the days changed reports touch, every minute; all of
-    # them at 03:00 in Hue (reports.rollup).
-    "reports-refresh-daily-figures": {"task": "reports.refresh_daily_figures", "schedule": 60.0},
-    "reports-rebuild-daily-figures": {
-        "task": "reports.rebuild_daily_figures",
+    # them at 03:00 in the city's time (insights.rollup).
+    "insights-refresh-daily-figures": {
+        "task": "insights.refresh_daily_figures",
+        "schedule": 60.0,
+    },
+    "insights-rebuild-daily-figures": {
+        "task": "insights.rebuild_daily_figures",
         "schedule": crontab(hour=3, minute=0),
     },
 }
@@ -582,8 +609,9 @@ SIMPLE_JWT = {
 }
 
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Hue-S citizen feedback API",
-    "DESCRIPTION": "REST API of the Hue-S citizen feedback service (mobile app).",
+    "TITLE": f"{CITY_DEFINITION.app_name} citizen feedback API",
+    "DESCRIPTION": f"REST API of the {CITY_DEFINITION.app_name} citizen feedback service "
+    "(mobile app).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

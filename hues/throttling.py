@@ -1,12 +1,12 @@
 """Abuse limits: rates per user, per phone number and per client IP, kept in the cache
 (Redis in production, through CACHE_URL), so every API process counts the same requests.
 
-A view combines them for one use case, e.g. signing in: `PhoneThrottle("login")` (however
-many addresses try one number) and `IPThrottle("login_ip")` (however many numbers one address
-tries). Each scope's rate is read from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] when the
-request comes, so a change of settings applies at once; a scope with no rate is a
-configuration error. The client address is DRF's: REMOTE_ADDR, or the address NUM_PROXIES
-trusted proxies put into X-Forwarded-For.
+A view combines them for one use case, e.g. signing in: `PhoneThrottle("login")`
+(accounts.throttling: however many addresses try one number) and `IPThrottle("login_ip")`
+(however many numbers one address tries). Each scope's rate is read from
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] when the request comes, so a change of settings
+applies at once; a scope with no rate is a configuration error. The client address is
+DRF's: REMOTE_ADDR, or the address NUM_PROXIES trusted proxies put into X-Forwarded-For.
 
 Each limit is a counter per scope and client in a window that opens with the client's first
 request and lasts the rate's period (`hues.cache.count_hit`: one round trip to Redis, one
@@ -19,7 +19,6 @@ cached can have the first throttle read it in the same round trip as the count (
 
 from __future__ import annotations
 
-import hashlib
 import math
 from typing import Any
 
@@ -30,7 +29,6 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
-from accounts.phones import InvalidPhoneNumber, normalize_phone
 from hues.cache import count_hit, count_hit_and_read
 
 # The request attribute where a view puts the cache keys it is about to read (ReadAhead).
@@ -131,22 +129,6 @@ class UserThrottle(ScopeThrottle):
     def ident(self, request: Request) -> str | None:
         user = request.user
         return str(user.pk) if user and user.is_authenticated else None
-
-
-class PhoneThrottle(ScopeThrottle):
-    """Counts the requests naming one phone number (in whichever form it is typed), from any
-    address. The cache key holds a hash of the number, not the number."""
-
-    def ident(self, request: Request) -> str | None:
-        data = request.data
-        raw = data.get("phone") if hasattr(data, "get") else None
-        if not isinstance(raw, str):
-            return None
-        try:
-            phone = normalize_phone(raw)
-        except InvalidPhoneNumber:
-            return None  # refused as invalid input; the address is still counted
-        return hashlib.sha256(phone.encode()).hexdigest()[:32]
 
 
 def client_address(request: HttpRequest) -> str:

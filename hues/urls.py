@@ -1,14 +1,17 @@
+"""The project's URLs: the composition root, which alone may name every app."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from hues.city import city_text
 from hues.views import health
 from reports.media import photo_file
 
-admin.site.site_header = _("Hue-S administration")
-admin.site.site_title = _("Hue-S")
+admin.site.site_header = city_text(_("%(app)s administration"))
+admin.site.site_title = city_text("%(app)s")
 admin.site.index_title = _("Citizen reports")
 # Staff work in wide lists all day: no navigation sidebar taking a third of the screen.
 admin.site.enable_nav_sidebar = False
@@ -17,6 +20,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("health", health, name="health"),
     path("", include("accounts.api.urls")),
     path("", include("reports.api.urls")),
+    path("", include("notifications.api.urls")),
+    path("", include("insights.api.urls")),
     path("", include("alerts.api.urls")),
 ]
 

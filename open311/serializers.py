@@ -26,7 +26,7 @@ def _split(value: str) -> list[str]:
 
 
 class W3CDateTimeField(serializers.DateTimeField):
-    """A W3C (ISO 8601) date-time; written in Hue's time with its offset, to the second."""
+    """A W3C (ISO 8601) date-time; written in the city's time with its offset, to the second."""
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str):

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hues.city import city_text
 from open311 import selectors, services
 from open311.authentication import ApiKeyAuthentication, ApiKeyRateThrottle
 from open311.errors import exception_handler
@@ -91,8 +92,10 @@ class DiscoveryView(Open311View):
         return Response(
             {
                 "changeset": CHANGESET,
-                "contact": _("Hue-S, the citizen feedback service of Hue City."),
-                "key_service": _("API keys are issued by the administrators of Hue-S."),
+                "contact": city_text(_("%(app)s, the citizen feedback service of %(city)s.")),
+                "key_service": city_text(
+                    _("API keys are issued by the administrators of %(app)s.")
+                ),
                 "endpoints": [
                     {
                         "specification": SPECIFICATION,

@@ -7,17 +7,14 @@ as the API does. Who sees which report comes from reports.selectors.reports_for_
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -26,10 +23,10 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
 from accounts.selectors import request_staff, request_user
+from hues.dates import short_time
 from hues.errors import DomainError
-from reports import dashboard, lifecycle, selectors, services, stats
+from reports import lifecycle, selectors, services
 from reports.admin_forms import (
     AssignForm,
     BulkDispatchForm,
@@ -48,21 +45,14 @@ from reports.models import (
     Agency,
     Area,
     Category,
-    Delivery,
     Event,
     Holiday,
-    Notification,
     Photo,
     Report,
     ReportStatus,
     RoutingRule,
 )
 from reports.services import Upload
-
-
-def _short_time(moment: datetime) -> str:
-    """dd/mm/yyyy hh:mm in Hue's time, as staff write dates."""
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
 
 
 class RoutingDataAdmin(admin.ModelAdmin):
@@ -450,41 +440,12 @@ class ReportAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         return [
             path(
-                "dashboard/",
-                self.admin_site.admin_view(dashboard.dashboard_view),
-                name="reports_dashboard",
-            ),
-            path(
-                "dashboard/reports.csv",
-                self.admin_site.admin_view(dashboard.dashboard_reports_csv),
-                name="reports_dashboard_reports_csv",
-            ),
-            path(
-                "dashboard/agencies.csv",
-                self.admin_site.admin_view(dashboard.dashboard_agencies_csv),
-                name="reports_dashboard_agencies_csv",
-            ),
-            path(
-                "export.csv",
-                self.admin_site.admin_view(self.export_view),
-                name="reports_report_export",
-            ),
-            path(
                 "<path:object_id>/act/<str:action>/",
                 self.admin_site.admin_view(self.act_view),
                 name="reports_report_act",
             ),
             *super().get_urls(),
         ]
-
-    def export_view(self, request: HttpRequest) -> HttpResponseBase:
-        """The change list as it is filtered, searched and ordered, as a CSV download."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        return dashboard.export_reports(
-            changelist.get_queryset(request), f"reports-{timezone.localdate().isoformat()}.csv"
-        )
 
     def act_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         """One form page per action; on success, back to the report with a message."""
@@ -586,8 +547,6 @@ class ReportAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         extra = dict(extra_context or {})
         extra["workload"] = selectors.workload(self.get_queryset(request), timezone.now())
-        extra["export_query"] = request.GET.urlencode()
-        extra["dashboard_allowed"] = stats.dashboard_scope(request_user(request)) is not None
         if self.has_triage_permission(request):
             extra["triage_count"] = (
                 selectors.reports_for_staff(request_user(request))
@@ -615,13 +574,13 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("received"), ordering="created_at")
     def received(self, report: Report) -> str:
-        return _short_time(report.created_at)
+        return short_time(report.created_at)
 
     @admin.display(description=_("deadline"), ordering="due_at")
     def deadline(self, report: Report) -> str:
         if report.due_at is None:
             return "—"
-        text = _short_time(report.due_at)
+        text = short_time(report.due_at)
         if report.is_overdue:
             return format_html(
                 '<strong class="overdue" style="color:#ba2121">{} ⚠ {}</strong>', text, _("overdue")
@@ -701,109 +660,3 @@ class HolidayAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         super().delete_queryset(request, queryset)
         transaction.on_commit(selectors.holidays_changed)
-
-
-# Notifications: what users were told and how it reached them. Read-only, for administrators
-# (support questions such as "I was never told"); they are written only by reports.notifications.
-
-
-def _is_administrator(request: HttpRequest) -> bool:
-    user = request_user(request)
-    return bool(
-        user is not None
-        and user.is_active
-        and (user.is_superuser or user.role == Role.ADMINISTRATOR)
-    )
-
-
-class AdministratorsReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False  # big tables: no second COUNT(*) per page
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_administrator(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_administrator(request)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class DeliveryInline(admin.TabularInline):
-    model = Delivery
-    fields = readonly_fields = ("channel", "state", "attempts", "sent_at", "last_error")
-    extra = 0
-    can_delete = False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_administrator(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(Notification)
-class NotificationAdmin(AdministratorsReadOnlyAdmin):
-    list_display = ["title", "user", "kind", "report", "sent", "read_at"]
-    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["user", "report"]
-    search_fields = ["=user__phone", "=report__reference"]
-    search_help_text = _("A phone number in +84 form, or a report reference.")
-    fields = readonly_fields = (
-        "user",
-        "kind",
-        "title",
-        "body",
-        "report",
-        "event",
-        "data",
-        "created_at",
-        "read_at",
-    )
-    inlines = [DeliveryInline]
-
-    @admin.display(description=_("created at"), ordering="created_at")
-    def sent(self, notification: Notification) -> str:
-        return _short_time(notification.created_at)
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(AdministratorsReadOnlyAdmin):
-    list_display = [
-        "notification",
-        "recipient",
-        "channel",
-        "state",
-        "attempts",
-        "sent_at",
-        "error",
-    ]
-    list_filter = ["channel", "state"]
-    list_select_related = ["notification__user"]
-    search_fields = ["=notification__user__phone", "=notification__report__reference"]
-    search_help_text = _("A phone number in +84 form, or a report reference.")
-    fields = readonly_fields = (
-        "notification",
-        "channel",
-        "state",
-        "attempts",
-        "sent_at",
-        "last_error",
-    )
-
-    @admin.display(description=_("user"))
-    def recipient(self, delivery: Delivery) -> str:
-        return str(delivery.notification.user)
-
-    @admin.display(description=_("last error"))
-    def error(self, delivery: Delivery) -> str:
-        return delivery.last_error[:120]

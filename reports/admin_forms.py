@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hues.city import city_text
 from reports.lifecycle import RejectReason, TransferReason
 from reports.models import Agency, Event, Report
 from reports.selectors import agencies_active, agency_colleagues
@@ -105,7 +106,9 @@ class RejectForm(ReportActionForm):
         label=_("Original report (reference)"),
         required=False,
         max_length=20,
-        help_text=_("Required when the reason is a duplicate, e.g. HUE-2026-000123."),
+        help_text=city_text(
+            _("Required when the reason is a duplicate, e.g. %(prefix)s-2026-000123.")
+        ),
     )
 
 

@@ -9,8 +9,4 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the Celery tasks in every process, so services can enqueue them by name.
-        # The SQLite median aggregate of the statistics, on every new connection.
-        from . import (
-            stats,  # noqa: F401
-            tasks,  # noqa: F401
-        )
+        from . import tasks  # noqa: F401

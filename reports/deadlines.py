@@ -1,13 +1,15 @@
 """Deadline arithmetic in working hours (pure: no ORM, no request).
 
 A resolution deadline counts office hours only: Monday to Friday, in the public offices'
-hours (07:30 to 11:30 and 13:30 to 17:00 by default, `WORKING_HOURS` in the settings), in Hue's
-time, never on a public holiday. A report that arrives outside office hours starts its clock
-at the next opening. While the agency waits for the citizen's answer the clock stops, and the
-deadline moves by the working time that passed meanwhile.
+hours (07:30 to 11:30 and 13:30 to 17:00 by default, `WORKING_HOURS` in the settings, from the
+city's definition), in the city's time, never on a public holiday. A report that arrives
+outside office hours starts its clock at the next opening. While the agency waits for the
+citizen's answer the clock stops, and the deadline moves by the working time that passed
+meanwhile.
 
-The arithmetic runs on local wall-clock time: Asia/Ho_Chi_Minh has kept UTC+7 all year since
-1975, so no day is longer or shorter than 24 hours.
+The arithmetic runs on local wall-clock time: the calendar's zone must keep one offset all
+year (Vietnam's Asia/Ho_Chi_Minh has kept UTC+7 since 1975), so no day is longer or shorter
+than 24 hours.
 
 Callers that pass no calendar get the site's current one (office hours from the settings,
 holidays from the database) from `reports.selectors.work_calendar`.
@@ -15,52 +17,16 @@ holidays from the database) from `reports.selectors.work_calendar`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-HUE_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
-DEFAULT_WORKING_HOURS = "07:30-11:30,13:30-17:00"
+from django.conf import settings
 
-Period = tuple[time, time]
+from hues.workhours import DEFAULT_WORKING_HOURS, Period, parse_working_hours
 
-_PERIOD = re.compile(r"(?P<start>\d\d:\d\d)-(?P<end>\d\d:\d\d)")
 _MONDAY_TO_FRIDAY = frozenset(range(5))
-
-
-def _clock(text: str) -> time:
-    hours, minutes = int(text[:2]), int(text[3:])
-    if hours > 23 or minutes > 59:
-        raise ValueError(f"{text} is not a time of day (00:00 to 23:59).")
-    return time(hours, minutes)
-
-
-def parse_working_hours(text: str) -> tuple[Period, ...]:
-    """Office hours written as "07:30-11:30,13:30-17:00": one or more HH:MM-HH:MM periods in
-    the order of the day, each ending after it starts, none overlapping the next.
-
-    Anything else raises ValueError saying what is wrong.
-    """
-    periods: list[Period] = []
-    for item in text.split(","):
-        match = _PERIOD.fullmatch(item.strip())
-        if match is None:
-            raise ValueError(
-                f"{item.strip()!r} is not a period of office hours: write HH:MM-HH:MM, "
-                f"several separated by commas, e.g. {DEFAULT_WORKING_HOURS}."
-            )
-        start, end = _clock(match["start"]), _clock(match["end"])
-        if end <= start:
-            raise ValueError(f"{item.strip()} ends before it starts.")
-        if periods and start < periods[-1][1]:
-            raise ValueError(
-                f"{item.strip()} overlaps or comes before the period preceding it: "
-                "list the periods in the order of the day."
-            )
-        periods.append((start, end))
-    return tuple(periods)
 
 
 @dataclass(frozen=True)
@@ -73,7 +39,7 @@ class WorkCalendar:
     )
     holidays: frozenset[date] = frozenset()
     working_days: frozenset[int] = _MONDAY_TO_FRIDAY  # date.weekday(): Monday is 0
-    zone: ZoneInfo = HUE_TIME
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(settings.TIME_ZONE))
 
     def __post_init__(self) -> None:
         if not self.periods:

@@ -30,6 +30,8 @@ from hues.scheduling import enqueue_on_commit
 from reports import deadlines
 from reports.models import (
     OPEN_STATUSES,
+    RESOLVED_STATUSES,
+    WITH_AGENCY_STATUSES,
     Agency,
     Event,
     Photo,
@@ -159,7 +161,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "dispatch",
-            frozenset({S.SUBMITTED, S.NEEDS_TRIAGE, S.ROUTED, S.IN_PROGRESS}),
+            frozenset(OPEN_STATUSES),
             S.ROUTED,
             Event.Kind.ROUTED,
             _is_dispatcher,
@@ -175,7 +177,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "public_update",
-            frozenset({S.ROUTED, S.IN_PROGRESS}),
+            frozenset(WITH_AGENCY_STATUSES),
             None,
             Event.Kind.PUBLIC_UPDATE,
             _works_on,
@@ -190,7 +192,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "resolve",
-            frozenset({S.ROUTED, S.IN_PROGRESS}),
+            frozenset(WITH_AGENCY_STATUSES),
             S.RESOLVED,
             Event.Kind.RESOLVED,
             _works_on,
@@ -206,7 +208,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "assign",
-            frozenset({S.ROUTED, S.IN_PROGRESS}),
+            frozenset(WITH_AGENCY_STATUSES),
             None,
             Event.Kind.ASSIGNED,
             _assigns,
@@ -214,7 +216,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "transfer",
-            frozenset({S.ROUTED, S.IN_PROGRESS}),
+            frozenset(WITH_AGENCY_STATUSES),
             S.NEEDS_TRIAGE,
             Event.Kind.TRANSFERRED,
             _works_on,
@@ -222,7 +224,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "reopen",
-            frozenset({S.RESOLVED, S.CLOSED}),
+            frozenset(RESOLVED_STATUSES),
             S.IN_PROGRESS,
             Event.Kind.REOPENED,
             _is_reporter,
@@ -245,14 +247,14 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "comment",
-            frozenset({S.SUBMITTED, S.NEEDS_TRIAGE, S.ROUTED, S.IN_PROGRESS, S.RESOLVED}),
+            frozenset({*OPEN_STATUSES, S.RESOLVED}),
             None,
             Event.Kind.COMMENTED,
             _is_reporter,
         ),
         Transition(
             "escalate",
-            frozenset({S.ROUTED, S.IN_PROGRESS}),
+            frozenset(WITH_AGENCY_STATUSES),
             None,
             Event.Kind.ESCALATED,
             _is_system,

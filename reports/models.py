@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hues.dates import short_time
 from hues.languages import active_language
 
 
@@ -24,11 +25,12 @@ class Area(models.Model):
     class Kind(models.TextChoices):
         WARD = "ward", _("Ward")
         COMMUNE = "commune", _("Commune")
+        SPECIAL_ZONE = "special_zone", _("Special zone")
 
     code = models.CharField(_("official code"), max_length=10, unique=True)
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     boundary = models.JSONField(_("boundary"), help_text=_("GeoJSON Polygon or MultiPolygon."))
     min_lng = models.FloatField()
@@ -200,14 +202,19 @@ class ReportStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-OPEN_STATUSES = frozenset(
-    {
-        ReportStatus.SUBMITTED,
-        ReportStatus.NEEDS_TRIAGE,
-        ReportStatus.ROUTED,
-        ReportStatus.IN_PROGRESS,
-    }
+# The status groups, each defined once: queries, indexes, the lifecycle and the statistics
+# all use these.
+# Not finished: someone still has to act (route, handle or resolve it).
+OPEN_STATUSES = (
+    ReportStatus.SUBMITTED,
+    ReportStatus.NEEDS_TRIAGE,
+    ReportStatus.ROUTED,
+    ReportStatus.IN_PROGRESS,
 )
+# An agency has it: its deadline clock runs (unless it waits for the citizen).
+WITH_AGENCY_STATUSES = (ReportStatus.ROUTED, ReportStatus.IN_PROGRESS)
+# Resolved, whether or not the citizen has closed it since: what the statistics count.
+RESOLVED_STATUSES = (ReportStatus.RESOLVED, ReportStatus.CLOSED)
 
 
 class Priority(models.TextChoices):
@@ -216,7 +223,7 @@ class Priority(models.TextChoices):
 
 
 class ReferenceCounter(models.Model):
-    """The last report number issued in a year: HUE-2026-000123."""
+    """The last report number issued in a year: PREFIX-2026-000123."""
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
@@ -333,17 +340,17 @@ class Report(models.Model):
                     "agency",
                     "area",
                 ],
-                condition=Q(status__in=["resolved", "closed"]),
+                condition=Q(status__in=list(RESOLVED_STATUSES)),
                 name="report_resolved",
             ),
             models.Index(
                 fields=["category", "agency", "area", "status", "due_at", "waiting_since"],
-                condition=Q(status__in=["submitted", "needs_triage", "routed", "in_progress"]),
+                condition=Q(status__in=list(OPEN_STATUSES)),
                 name="report_open",
             ),
             models.Index(
                 fields=["due_at", "id"],
-                condition=Q(status__in=["routed", "in_progress"], waiting_since__isnull=True),
+                condition=Q(status__in=list(WITH_AGENCY_STATUSES), waiting_since__isnull=True),
                 name="report_overdue",
             ),
         ]
@@ -371,7 +378,7 @@ class Report(models.Model):
         reports.selectors.overdue_condition)."""
         return bool(
             self.due_at
-            and self.status in (ReportStatus.ROUTED, ReportStatus.IN_PROGRESS)
+            and self.status in WITH_AGENCY_STATUSES
             and self.waiting_since is None
             and self.due_at < timezone.now()
         )
@@ -476,79 +483,6 @@ class IdempotencyKey(models.Model):
         return self.key
 
 
-class Notification(models.Model):
-    """What a user is told, kept as their in-app inbox; pushed, texted or mailed by tasks."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    kind = models.CharField(_("kind"), max_length=30)
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("text"), blank=True)
-    report = models.ForeignKey(
-        Report, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    event = models.ForeignKey(
-        "Event", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-id"]
-        indexes = [models.Index(fields=["user", "-id"], name="notification_inbox")]
-        constraints = [
-            # One notification per user and event: a re-run task never notifies twice.
-            models.UniqueConstraint(
-                fields=["user", "event"],
-                condition=Q(event__isnull=False),
-                name="notification_once_per_event",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-
-class Delivery(models.Model):
-    """One attempt channel for a notification (push, SMS, email), sent by a task."""
-
-    class Channel(models.TextChoices):
-        PUSH = "push", _("Push")
-        SMS = "sms", _("SMS")
-        EMAIL = "email", _("Email")
-
-    class State(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        SKIPPED = "skipped", _("Skipped")
-
-    notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="deliveries"
-    )
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("delivery")
-        verbose_name_plural = _("deliveries")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["notification", "channel"], name="delivery_once_per_channel"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.notification_id}:{self.channel}:{self.state}"
-
-
 class Event(models.Model):
     """One entry of a report's timeline."""
 
@@ -609,45 +543,4 @@ class Event(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({timezone.localtime(self.created_at):%d/%m/%Y %H:%M})"
-
-
-class DailyFigures(models.Model):
-    """The sums the statistics add up, per day in Hue's time, category, agency and area:
-    reports filed that day, and reports resolved that day (as reports.stats defines them),
-    with their deadlines, ratings and hours to resolution. reports.rollup keeps them: it
-    counts again each day a changed report touches. The statistics read them for the days
-    before today and count today from the reports themselves."""
-
-    day = models.DateField(_("day"))
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
-    agency = models.ForeignKey(Agency, null=True, on_delete=models.CASCADE, related_name="+")
-    area = models.ForeignKey(Area, null=True, on_delete=models.CASCADE, related_name="+")
-    received = models.PositiveIntegerField(default=0)
-    resolved = models.PositiveIntegerField(default=0)
-    with_deadline = models.PositiveIntegerField(default=0)
-    on_time = models.PositiveIntegerField(default=0)
-    ratings = models.PositiveIntegerField(default=0)
-    rating_sum = models.PositiveIntegerField(default=0)
-    hours_sum = models.FloatField(default=0.0)
-
-    class Meta:
-        verbose_name = _("daily figures")
-        verbose_name_plural = _("daily figures")
-        indexes = [models.Index(fields=["day"], name="dailyfigures_day")]
-
-    def __str__(self) -> str:
-        return f"{self.day}:{self.category_id}:{self.agency_id}:{self.area_id}"
-
-
-class DailyFiguresState(models.Model):
-    """One row: the moment up to which reports.rollup has counted the changed reports."""
-
-    counted_until = models.DateTimeField()
-
-    class Meta:
-        verbose_name = _("daily figures state")
-        verbose_name_plural = _("daily figures state")
-
-    def __str__(self) -> str:
-        return f"{self.counted_until}"
+        return f"{self.get_kind_display()} ({short_time(self.created_at)})"

@@ -39,10 +39,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from hues.db import replica
-from reports.deadlines import WorkCalendar, parse_working_hours
+from hues.workhours import parse_working_hours
+from reports.deadlines import WorkCalendar
 from reports.geo import EARTH_RADIUS_METRES, circle_bounds
 from reports.models import (
     OPEN_STATUSES,
+    RESOLVED_STATUSES,
+    WITH_AGENCY_STATUSES,
     Agency,
     Area,
     Category,
@@ -433,7 +436,7 @@ def overdue_condition(now: datetime) -> Q:
     """Open reports with an agency, past their deadline, and not waiting for the citizen
     (the clock is stopped then). Overdue is derived, never stored."""
     return Q(
-        status__in=[ReportStatus.ROUTED, ReportStatus.IN_PROGRESS],
+        status__in=WITH_AGENCY_STATUSES,
         due_at__lt=now,
         waiting_since__isnull=True,
     )
@@ -527,7 +530,7 @@ def reports_nearby(
     candidates = reports_visible_to(user).filter(
         Q(status__in=OPEN_STATUSES)
         | Q(
-            status__in=[ReportStatus.RESOLVED, ReportStatus.CLOSED],
+            status__in=RESOLVED_STATUSES,
             resolved_at__gte=resolved_since,
         ),
         category=category,
@@ -552,7 +555,7 @@ class Workload:
 
 def workload(reports: QuerySet[Report], now: datetime) -> Workload:
     """What an agency (or the city) has on its desk, counted in one query."""
-    open_reports = Q(status__in=[ReportStatus.ROUTED, ReportStatus.IN_PROGRESS])
+    open_reports = Q(status__in=WITH_AGENCY_STATUSES)
     counts = reports.order_by().aggregate(
         open=Count("id", filter=open_reports),
         overdue=Count("id", filter=overdue_condition(now)),

@@ -21,6 +21,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, shape
 from shapely.geometry.base import BaseGeometry
 
+from hues.city import city_text
 from hues.errors import Conflict, InvalidInput, NotPermitted
 from hues.scheduling import enqueue_on_commit
 from reports.models import (
@@ -59,7 +60,9 @@ class UnknownCategory(InvalidInput):
 
 class OutsideServiceArea(InvalidInput):
     code = "outside_service_area"
-    message = _("This location is outside Hue City. Reports can only be filed inside the city.")
+    message = city_text(
+        _("This location is outside %(city)s. Reports can only be filed inside the city.")
+    )
 
 
 class PhotoCountInvalid(InvalidInput):
@@ -110,8 +113,8 @@ def photos_store(
 
 
 def _next_reference(year: int) -> str:
-    """HUE-2026-000123: numbered per year, without gaps, safe under concurrency (the
-    counter row stays locked until the report's transaction commits)."""
+    """PREFIX-2026-000123 (the city's prefix): numbered per year, without gaps, safe under
+    concurrency (the counter row stays locked until the report's transaction commits)."""
     table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
     with connection.cursor() as cursor:
         # One statement (PostgreSQL and SQLite 3.35+): the year's row, made at its first
@@ -214,9 +217,29 @@ def _polygonal(geometry: BaseGeometry) -> BaseGeometry | None:
     return geometry if geometry.area > 0 else None
 
 
+# The `type` of a unit in the boundary files, in Vietnamese (with or without diacritics) or
+# English; anything else is a ward.
+AREA_KINDS = {
+    "phường": Area.Kind.WARD,
+    "phuong": Area.Kind.WARD,
+    "ward": Area.Kind.WARD,
+    "xã": Area.Kind.COMMUNE,
+    "xa": Area.Kind.COMMUNE,
+    "commune": Area.Kind.COMMUNE,
+    "đặc khu": Area.Kind.SPECIAL_ZONE,
+    "dac khu": Area.Kind.SPECIAL_ZONE,
+    "special zone": Area.Kind.SPECIAL_ZONE,
+}
+AREA_KINDS_EN = {
+    Area.Kind.WARD: "Ward",
+    Area.Kind.COMMUNE: "Commune",
+    Area.Kind.SPECIAL_ZONE: "Special Zone",
+}
+
+
 def areas_import_geojson(path: Path) -> tuple[int, int]:
     """Create or update areas from a GeoJSON FeatureCollection of Polygons/MultiPolygons
-    with `code`, `name`, `type` (Phường/Xã) and `population` properties.
+    with `code`, `name`, `type` (Phường/Xã/Đặc khu) and `population` properties.
 
     Returns (created, updated). Invalid geometry or a missing property stops the import
     before anything is written.
@@ -247,15 +270,15 @@ def areas_import_geojson(path: Path) -> tuple[int, int]:
             raise InvalidInput(
                 _("Area %(code)s has no valid polygon.") % {"code": code}, code="invalid_geojson"
             )
-        is_commune = str(props.get("type", "")).strip().lower() in ("xã", "xa", "commune")
+        kind = AREA_KINDS.get(str(props.get("type", "")).strip().lower(), Area.Kind.WARD)
         short = str(props.get("name") or name).strip()
         min_lng, min_lat, max_lng, max_lat = polygon.bounds
         rows.append(
             {
                 "code": code,
                 "name": name,
-                "name_en": f"{without_diacritics(short)} {'Commune' if is_commune else 'Ward'}",
-                "kind": Area.Kind.COMMUNE if is_commune else Area.Kind.WARD,
+                "name_en": f"{without_diacritics(short)} {AREA_KINDS_EN[kind]}",
+                "kind": kind,
                 "population": props.get("population") or None,
                 "boundary": json.loads(shapely.to_geojson(polygon)),
                 "min_lng": min_lng,

@@ -1,5 +1,5 @@
-"""Background work for reports: routing, notifications and their deliveries, and the sweepers
-that re-drive lost work."""
+"""Background work for reports: routing, telling the people concerned of each timeline event,
+deadlines, and the sweepers that re-drive lost work."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from hues.scheduling import enqueue
-from reports import idempotency, lifecycle, notifications, rollup, selectors, services
+from reports import audience, idempotency, lifecycle, selectors, services
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def sweep_unrouted() -> int:
     max_retries=5,
 )
 def notify(event_id: int) -> None:
-    notifications.notify_event(event_id)
+    audience.notify_event(event_id)
 
 
 @shared_task(name="reports.notify_many")
@@ -60,14 +60,14 @@ def notify_many(event_ids: list[int]) -> None:
     with that task's retries; if even that cannot be sent, the notification sweeper finds
     it."""
     try:
-        notifications.notify_events(event_ids)
+        audience.notify_events(event_ids)
     except Exception:
         logger.exception("Notifying %d events together failed; each on its own", len(event_ids))
     else:
         return
     for event_id in event_ids:
         try:
-            notifications.notify_event(event_id)
+            audience.notify_event(event_id)
         except Exception:
             logger.exception("Notifying event %s failed; retrying it on its own", event_id)
             enqueue("reports.notify", event_id)
@@ -76,29 +76,7 @@ def notify_many(event_ids: list[int]) -> None:
 @shared_task(name="reports.sweep_unnotified")
 def sweep_unnotified() -> int:
     """Re-enqueue notification for events whose `reports.notify` task was lost."""
-    return notifications.events_renotify_lost()
-
-
-@shared_task(
-    bind=True,
-    name="reports.deliver",
-    autoretry_for=(notifications.DeliveryFailed,),
-    # 30 s, 1, 2, 4, 8, 16 min (with jitter), then the delivery is marked failed.
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    retry_jitter=True,
-    max_retries=6,
-)
-def deliver(self: Task[[int], None], delivery_id: int) -> None:
-    # Run eagerly (no broker), nothing could make a later attempt: the first one is final.
-    last_attempt = self.request.is_eager or self.request.retries >= (self.max_retries or 0)
-    notifications.delivery_send(delivery_id=delivery_id, last_attempt=last_attempt)
-
-
-@shared_task(name="reports.sweep_deliveries")
-def sweep_deliveries() -> int:
-    """Re-enqueue deliveries whose task was lost before its first attempt."""
-    return notifications.deliveries_resend_lost()
+    return audience.events_renotify_lost()
 
 
 @shared_task(name="reports.escalate_overdue")
@@ -131,16 +109,3 @@ def close_unanswered() -> int:
 def purge_idempotency_keys() -> int:
     """Forget the Idempotency-Keys older than 24 hours (reports.idempotency.KEEP_FOR)."""
     return idempotency.idempotency_keys_purge()
-
-
-@shared_task(name="reports.refresh_daily_figures")
-def refresh_daily_figures() -> int:
-    """Count again the days of the daily figures that changed reports touch (reports.rollup);
-    the number of days counted."""
-    return rollup.refresh()
-
-
-@shared_task(name="reports.rebuild_daily_figures")
-def rebuild_daily_figures() -> int:
-    """Count every day of the daily figures again (nightly); the number of rows written."""
-    return rollup.rebuild()

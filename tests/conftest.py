@@ -24,6 +24,9 @@ from reports.models import Agency, Area
 from tests.factories import UserFactory
 from tests.images import image_bytes
 
+# Reports in a chosen state (make_report, routed_report, ...), for every app's tests.
+pytest_plugins = ["tests.reports.fixtures"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PHU_XUAN = "19753"
 # A point inside Phường Phú Xuân, and one in Phường Vỹ Dạ (../shared/data/hue_wards_2025.csv).
@@ -70,16 +73,17 @@ def _ensure_roles() -> None:
 
 
 def _seed_reference_data() -> None:
-    """The role groups and the demo reference data (40 areas, agencies, categories, rules),
-    made when missing."""
-    from reports.demo import seed_reference_data
+    """The role groups and the city's reference data (Huế's 40 areas, agencies, categories,
+    rules), made when missing."""
+    from hues.city import current_city
+    from reports.cities import city_load
 
     _ensure_roles()
     if Area.objects.exists() and Agency.objects.filter(code="hepco").exists():
         return
     path = Path(settings.AREAS_GEOJSON)
     need(path.is_file(), f"the area boundaries are not at {path}")
-    seed_reference_data(path)
+    city_load(current_city(), boundaries=path)
 
 
 def _delete_reference_data() -> None:

@@ -32,7 +32,7 @@ from reports.services import OutsideServiceArea
 from tests.conftest import need
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ("accounts", "reports", "hues", "open311", "alerts")
+APPS = ("accounts", "notifications", "reports", "insights", "hues", "open311", "alerts", "demo")
 PO_FILES = sorted(path for app in APPS for path in (ROOT / app).rglob("*.po"))
 
 
@@ -270,7 +270,7 @@ def test_the_compiled_catalogue_is_up_to_date(po: Path) -> None:
 # (c) and (d): real messages, in Vietnamese by default and in English on request.
 
 VI_LOCATION = (
-    "Vị trí này nằm ngoài địa bàn thành phố Huế. Chỉ có thể gửi phản ánh trong phạm vi thành phố."
+    "Vị trí này nằm ngoài địa bàn Thành phố Huế. Chỉ có thể gửi phản ánh trong phạm vi thành phố."
 )
 EN_LOCATION = "This location is outside Hue City. Reports can only be filed inside the city."
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from accounts.models import Device, User
 from accounts.phones import InvalidPhoneNumber, normalize_phone
-from reports.models import Area
 
 
 class PhoneField(serializers.CharField):
@@ -146,12 +149,22 @@ class MeOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "title": capfirst(_("official code"))})
+class AreaCodeField(serializers.SlugRelatedField):
+    """An area by its official code. The area model belongs to the reports app, above
+    accounts: it is looked up by name, never imported."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="code", **kwargs)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return apps.get_model("reports", "Area").objects.all()
+
+
 class MeUpdateInput(serializers.Serializer):
     full_name = serializers.CharField(max_length=150, required=False)
     email = serializers.EmailField(required=False, allow_blank=True)
-    home_area = serializers.SlugRelatedField(
-        slug_field="code", queryset=Area.objects.all(), required=False, allow_null=True
-    )
+    home_area = AreaCodeField(required=False, allow_null=True)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
 
 

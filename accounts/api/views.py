@@ -44,9 +44,10 @@ from accounts.models import User
 from accounts.phones import mask_phone
 from accounts.selectors import request_user
 from accounts.sms_limits import client_key
+from accounts.throttling import PhoneThrottle
 from hues.api_schema import error_response
 from hues.errors import InvalidInput, TooManyRequests
-from hues.throttling import IPThrottle, PhoneThrottle, UserThrottle, client_address
+from hues.throttling import IPThrottle, UserThrottle, client_address
 
 
 def _client(request: Request) -> str:

@@ -73,6 +73,8 @@ class AlertOutput(serializers.ModelSerializer):
 class AlertListOutput(serializers.Serializer):
     area = CodeNameOutput(
         allow_null=True,
-        help_text=_("The area that holds the point asked about; null without one or outside Hue."),
+        help_text=_(
+            "The area that holds the point asked about; null without one or outside the city."
+        ),
     )
     results = AlertOutput(many=True)

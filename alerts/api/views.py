@@ -38,8 +38,8 @@ class AlertViewSet(viewsets.GenericViewSet):
         description=(
             "Alerts in force now (between their start and end), most severe first, at most "
             f"{selectors.LIST_MAX}. With lat and lng: those of the area that holds the point "
-            "and the whole city's (outside Hue, the whole city's only). Without a point, for a "
-            "signed-in user: those of their home area and of the areas of their reports of the "
+            "and the whole city's (outside the city, the whole city's only). Without a point, for "
+            "a signed-in user: those of their home area and of the areas of their reports of the "
             "last 30 days (ALERT_RECENT_REPORT_DAYS), and the whole city's; anonymously, the "
             "whole city's only. Title and text follow Accept-Language (vi, the default, or en)."
         ),

@@ -13,6 +13,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
+from hues.filters import StrictBooleanFilter
 from reports import selectors
 from reports.models import Report, ReportStatus
 from reports.selectors import FeedOrder
@@ -24,29 +25,6 @@ MAX_SEARCH_WORDS = 10
 FEED_SEARCH_MAX_LENGTH = 200
 # A plain decimal number: no exponent, no "nan" or "inf", no digit separators.
 _NUMBER = re.compile(r"[-+]?\d{1,3}(?:\.\d{1,15})?")
-
-
-class StrictBooleanField(forms.NullBooleanField):
-    """true/false (or 1/0); anything else is an error. Django's NullBooleanField reads an
-    unknown value as "not given", so `mine=maybe` would silently show the public feed."""
-
-    widget = forms.TextInput  # NullBooleanSelect, too, reads "maybe" as "not given"
-    default_error_messages = {"invalid": _("Enter true or false.")}
-    TRUE = frozenset({"true", "True", "1"})
-    FALSE = frozenset({"false", "False", "0"})
-
-    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
-        if value is None or value == "":
-            return None
-        if value is True or value in self.TRUE:
-            return True
-        if value is False or value in self.FALSE:
-            return False
-        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-
-
-class StrictBooleanFilter(django_filters.BooleanFilter):
-    field_class = StrictBooleanField
 
 
 class CoordinatesField(forms.Field):

@@ -23,11 +23,12 @@ from rest_framework.serializers import BaseSerializer
 from accounts.permissions import IsVerified
 from accounts.selectors import request_user
 from hues.api_schema import error_response
+from hues.filters import StrictBooleanField
 from hues.throttling import IPThrottle, ReadAhead, UserThrottle, read_ahead
 from reports import idempotency, lifecycle, selectors, services
 from reports.api.etags import feed_etag, not_modified, report_etag
-from reports.api.filters import ReportFilter, StrictBooleanField, feed_cache_parameters
-from reports.api.pagination import KeysetPagination
+from reports.api.filters import ReportFilter, feed_cache_parameters
+from reports.api.pagination import ReportPagination
 from reports.api.serializers import (
     AreaOutput,
     CategoryOutput,
@@ -73,7 +74,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     lookup_field = "reference"
     lookup_value_regex = r"[A-Z]{2,10}-\d{4}-\d{6,}"
     filterset_class = ReportFilter
-    pagination_class = KeysetPagination
+    pagination_class = ReportPagination
     serializer_class = ReportOutput
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser, FormParser]
@@ -134,7 +135,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             etag, content = cached
         else:
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
-            paginator = cast(KeysetPagination, self.paginator)
+            paginator = cast(ReportPagination, self.paginator)
             links = (paginator.get_next_link(), paginator.get_previous_link())
             etag = feed_etag(request, page, links)
             if not_modified(request, etag):

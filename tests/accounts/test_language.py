@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
+from notifications.models import Notification
 from reports import lifecycle
-from reports.models import Event, Notification
-from reports.notifications import notify_event
+from reports.audience import notify_event
+from reports.models import Event
 from tests.accounts.conftest import PHONE, code_in
 from tests.factories import ReportFactory, UserFactory
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.backends import DEMO_PASSWORD
+from accounts.backends import demo_password
 from tests.accounts.conftest import PHONE
 from tests.factories import UserFactory
 
@@ -225,9 +225,9 @@ def test_logging_out_without_a_refresh_token_is_refused(tokens, logout):
 @pytest.mark.parametrize("phone", ["+84905123456", "0905123456"])
 def test_the_demo_password_is_refused_when_demo_users_are_disabled(db, obtain, settings, phone):
     settings.DEMO_USERS_ENABLED = False
-    UserFactory(phone=PHONE, password=DEMO_PASSWORD)
+    UserFactory(phone=PHONE, password=demo_password())
 
-    response = obtain(phone, password=DEMO_PASSWORD)
+    response = obtain(phone, password=demo_password())
 
     assert response.status_code == 401
     assert response.json()["code"] == "no_active_account"
@@ -235,15 +235,15 @@ def test_the_demo_password_is_refused_when_demo_users_are_disabled(db, obtain, s
 
 def test_the_demo_password_is_accepted_when_demo_users_are_enabled(db, obtain, settings):
     settings.DEMO_USERS_ENABLED = True
-    UserFactory(phone=PHONE, password=DEMO_PASSWORD)
+    UserFactory(phone=PHONE, password=demo_password())
 
-    response = obtain(PHONE, password=DEMO_PASSWORD)
+    response = obtain(PHONE, password=demo_password())
 
     assert response.status_code == 200, response.json()
 
 
 def test_the_demo_password_is_the_one_the_product_documents():
-    assert DEMO_PASSWORD == "hue-demo-2026"
+    assert demo_password() == "hue-demo-2026"
 
 
 def test_a_deleted_users_refresh_token_is_refused(user, tokens, refresh):

@@ -14,11 +14,10 @@ from django.utils import timezone
 from accounts.models import Device, User
 from alerts import services
 from alerts.models import Alert
-from reports import push
+from notifications.channels import push
 from reports.models import Area
 from tests.conftest import PHU_XUAN
 from tests.factories import UserFactory
-from tests.reports.conftest import make_report, upload  # noqa: F401 (fixtures)
 
 VY_DA = "19777"
 

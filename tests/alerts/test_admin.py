@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from alerts import services
 from alerts.models import Alert
-from reports.models import Notification
+from notifications.models import Notification
 from tests.reports.helpers import admin_client
 
 pytestmark = pytest.mark.django_db

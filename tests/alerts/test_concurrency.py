@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from alerts import services
 from alerts.models import Alert, AlertRecipient
-from reports.models import Notification
+from notifications.models import Notification
 from tests.conftest import need
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ from accounts.models import Role
 from accounts.services import user_delete_account
 from alerts import selectors, services, tasks
 from alerts.models import Alert, AlertRecipient
-from reports.models import Delivery, Notification
+from notifications.models import Delivery, Notification
 from tests.conftest import VY_DA_POINT
 from tests.factories import AgencyFactory, UserFactory
 

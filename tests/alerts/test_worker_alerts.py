@@ -17,7 +17,7 @@ import pytest
 from alerts import services
 from alerts.models import Alert
 from hues.celery import app as celery_app
-from reports.models import Delivery, Notification
+from notifications.models import Delivery, Notification
 from tests.e2e.test_worker_routing import _wait_for, broker_url, worker  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -14,8 +14,8 @@ from django.core.cache import cache
 
 from accounts.models import User
 from tests.e2e.test_admin_browser import ARTIFACTS, PASSWORD, browser_page  # noqa: F401
-from tests.reports import stats_scenario
-from tests.reports.stats_scenario import NOW
+from tests.insights import stats_scenario
+from tests.insights.stats_scenario import NOW
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

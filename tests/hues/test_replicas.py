@@ -24,8 +24,10 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from hues import db
 from hues.db import PrimaryReplicaRouter
+from insights import stats
+from insights import tasks as insights_tasks
 from open311 import selectors as open311_selectors
-from reports import selectors, stats, tasks
+from reports import selectors, tasks
 from reports.api.filters import ReportFilter
 from reports.models import Report
 from tests.conftest import PHU_XUAN_POINT
@@ -385,7 +387,7 @@ def test_detail_mine_filing_open311_lookups_the_admin_and_tasks_read_the_primary
     assert_on_primary(lambda: staff.get("/admin/reports/report/"))
     assert_on_primary(lambda: staff.get("/admin/reports/report/dashboard/"))
     with reads() as found:
-        tasks.refresh_daily_figures.delay()
+        insights_tasks.refresh_daily_figures.delay()
         tasks.sweep_unrouted.delay()
     assert found["replica"] == set()
     assert "reports_report" in found["primary"]

@@ -23,8 +23,9 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from notifications.models import Notification
 from reports import lifecycle, services
-from reports.models import Notification, Report, ReportStatus
+from reports.models import Report, ReportStatus
 from reports.services import Upload
 from tests.accounts.conftest import code_in
 from tests.conftest import PHU_XUAN_POINT

@@ -3,7 +3,7 @@
     .venv/bin/python tests/perf/dashboard.py                       # hues_bench_1m
     .venv/bin/python tests/perf/dashboard.py --database hues_bench_10k --repeat 3 --no-export
 
-Uses a database that tests/perf/run.py (or `manage.py generate_reports`) filled, in production
+Uses a database that tests/perf/run.py (or tests/perf/generate.py) filled, in production
 settings (DEBUG off) and in this process through Django's test client, so the figures are the
 view's own: queries and their time, template included, without HTTP. For each view it prints
 the median of `--repeat` renders counted afresh (the figures' cache off) and served from the
@@ -84,7 +84,7 @@ def main() -> int:
 
     from accounts.models import Role, User
     from accounts.services import user_set_role
-    from reports import rollup, stats
+    from insights import rollup, stats
     from reports.models import Agency, Report
 
     total_reports = Report.objects.count()

@@ -5,7 +5,7 @@
     .venv/bin/python tests/perf/run.py --quick    # a smoke run: 2,000 and 20,000, short loads
 
 For each data size it makes (or reuses) a PostgreSQL database `hues_bench_<size>` filled by
-`manage.py generate_reports`, serves the project with gunicorn in production settings
+tests/perf/generate.py, serves the project with gunicorn in production settings
 (DEBUG off, persistent connections, Redis cache) on a free loopback port, and drives it with
 wrk over loopback for a bounded time per endpoint. Every target is a ratio within one run:
 throughput against GET /api/v1/health (the floor), and median latency at the large size
@@ -115,7 +115,7 @@ def db_name(size: int) -> str:
 
 def ensure_database(size: int, media: Path) -> str:
     """The database (db_name) holding exactly the `size` generated reports (ids 1..size);
-    made with migrate + generate_reports when missing or different, kept for reruns."""
+    made with migrate + tests/perf/generate.py when missing or different, kept for reruns."""
     name = db_name(size)
     exists = psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
     if exists:
@@ -136,7 +136,7 @@ def ensure_database(size: int, media: Path) -> str:
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     started = time.monotonic()
     subprocess.run(
-        [PYTHON, "manage.py", "generate_reports", "--count", str(size)],
+        [PYTHON, "tests/perf/generate.py", "--count", str(size)],
         cwd=ROOT,
         env=env,
         check=True,

@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports.deadlines import (
-    HUE_TIME,
     WorkCalendar,
     add_working_time,
     deadline_after,
@@ -24,6 +23,8 @@ from reports.deadlines import (
 )
 
 HUE = ZoneInfo("Asia/Ho_Chi_Minh")
+# The city's zone (settings.TIME_ZONE, from cities/hue/city.toml): calendars default to it.
+HUE_TIME = HUE
 HYPOTHESIS = settings(max_examples=200, deadline=None)
 HOLIDAYS = frozenset(
     {

@@ -1,4 +1,4 @@
-"""reports.notifications.notify_events: the events of a routing batch (`reports.notify_many`)
+"""reports.audience.notify_events: the events of a routing batch (`reports.notify_many`)
 are told in one pass, in a constant number of queries, each exactly as `notify_event` tells
 it alone; a pass that fails falls back to one event at a time."""
 
@@ -17,10 +17,12 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Device, Role, User
-from reports import lifecycle, notifications
+from notifications import services as notification_services
+from notifications.models import Delivery, Notification
+from reports import audience, lifecycle
+from reports.audience import notify_event, notify_events
 from reports.lifecycle import RejectReason, TransferReason
-from reports.models import Agency, Delivery, Event, Notification, Report, Supporter
-from reports.notifications import notify_event, notify_events
+from reports.models import Agency, Event, Report, Supporter
 from reports.tasks import notify_many
 from tests.conftest import PHU_XUAN_POINT, VY_DA_POINT, need
 from tests.factories import UserFactory
@@ -149,7 +151,7 @@ def _tried(run: Callable[[], object], event_ids: list[int]) -> tuple[list[tuple[
     after the commit, then undo it all (a savepoint), so two ways of telling the same events
     can be compared."""
     with (
-        mock.patch.object(notifications, "enqueue_on_commit") as enqueue,
+        mock.patch.object(notification_services, "enqueue_on_commit") as enqueue,
         transaction.atomic(),
     ):
         run()
@@ -157,7 +159,7 @@ def _tried(run: Callable[[], object], event_ids: list[int]) -> tuple[list[tuple[
         enqueued = sorted(call.args for call in enqueue.call_args_list)
         deliveries = Delivery.objects.filter(notification__event__in=event_ids)
         assert enqueued == sorted(
-            ("reports.deliver", pk) for pk in deliveries.values_list("pk", flat=True)
+            ("notifications.deliver", pk) for pk in deliveries.values_list("pk", flat=True)
         )
         transaction.set_rollback(True)
     return told, len(enqueued)
@@ -347,7 +349,7 @@ def test_a_rerun_after_some_were_told_tells_only_the_others(routed_events, staff
 
 
 def _failing_for(report: Report) -> Callable[..., tuple[str, str]]:
-    real = notifications._compose
+    real = audience._compose
 
     def compose(event: Event, agency: Agency | None, audience: str) -> tuple[str, str]:
         if event.report_id == report.pk:
@@ -362,7 +364,7 @@ def test_a_failing_event_falls_back_to_one_at_a_time_and_the_others_are_told(
 ):
     event_ids = routed_events(5)
     bad = Event.objects.get(pk=event_ids[1])
-    monkeypatch.setattr(notifications, "_compose", _failing_for(bad.report))
+    monkeypatch.setattr(audience, "_compose", _failing_for(bad.report))
 
     with mock.patch("reports.tasks.enqueue") as enqueue:
         notify_many(event_ids=event_ids)
@@ -379,7 +381,7 @@ def test_a_failing_event_falls_back_to_one_at_a_time_and_the_others_are_told(
 def test_a_failed_pass_leaves_nothing_half_told(routed_events, monkeypatch):
     event_ids = routed_events(3)
     bad = Event.objects.get(pk=event_ids[-1])
-    monkeypatch.setattr(notifications, "_compose", _failing_for(bad.report))
+    monkeypatch.setattr(audience, "_compose", _failing_for(bad.report))
 
     with pytest.raises(RuntimeError):
         notify_events(event_ids)

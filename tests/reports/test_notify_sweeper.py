@@ -15,9 +15,10 @@ from django.db import connection, connections
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerDown
 
+from notifications.models import Notification
 from reports import lifecycle
-from reports.models import Event, Notification
-from reports.notifications import notify_event
+from reports.audience import notify_event
+from reports.models import Event
 from reports.tasks import notify, sweep_unnotified
 from tests.conftest import need
 
@@ -88,7 +89,7 @@ def test_the_sweeper_leaves_notified_and_fresh_events_alone(routed_report, make_
 
     with (
         _later(settings.NOTIFY_SWEEP_AFTER + timedelta(seconds=10)),
-        mock.patch("reports.notifications.enqueue") as enqueue,
+        mock.patch("reports.audience.enqueue") as enqueue,
     ):
         sweep_unnotified()
 
@@ -103,7 +104,7 @@ def test_an_event_past_the_window_is_given_up(routed_report):
 
     with (
         _later(settings.NOTIFY_SWEEP_WINDOW + timedelta(minutes=1)),
-        mock.patch("reports.notifications.enqueue") as enqueue,
+        mock.patch("reports.audience.enqueue") as enqueue,
     ):
         assert sweep_unnotified() == 0
 

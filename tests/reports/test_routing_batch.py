@@ -13,8 +13,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from notifications.models import Notification
 from reports import lifecycle, services
-from reports.models import Event, Notification, Report, ReportStatus
+from reports.models import Event, Report, ReportStatus
 from reports.tasks import notify_many, route_report
 from tests.conftest import PHU_XUAN_POINT, VY_DA_POINT
 

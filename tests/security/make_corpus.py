@@ -330,12 +330,13 @@ def measure() -> None:
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
 
-    from reports.demo import seed_reference_data
+    from hues.city import current_city
+    from reports.cities import city_load
     from tests.factories import UserFactory
 
     setup_test_environment()
     connection.creation.create_test_db(verbosity=0)
-    seed_reference_data(Path(settings.AREAS_GEOJSON))
+    city_load(current_city(), boundaries=Path(settings.AREAS_GEOJSON))
     client = APIClient()
     token = RefreshToken.for_user(UserFactory()).access_token
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -23,8 +23,9 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Device, User
+from notifications.models import Notification
 from reports import lifecycle
-from reports.models import Notification, Report
+from reports.models import Report
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,67 @@
+"""Load the selected city's reference data, and with DEBUG on its demo users and the Open311
+demo key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from demo.api_key import seed_demo_api_key
+from demo.users import seed_demo_users
+from hues.city import current_city
+from hues.errors import InvalidInput
+from open311.services import DEMO_API_KEY
+from reports.cities import city_load
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the city's reference data (CITY, cities/<CITY>/city.toml): its areas, one "
+        "People's Committee each, agencies, categories, routing rules and holidays; and (only "
+        "while DEBUG is on) its demo users and the Open311 demo key. Safe to run again."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--areas",
+            default=str(settings.AREAS_GEOJSON),
+            help="GeoJSON file of the wards and communes (default: the city's).",
+        )
+
+    def handle(self, *args: Any, areas: str, **options: Any) -> None:
+        city = current_city()
+        path: Path | None = Path(areas)
+        if path is not None and not path.is_file():
+            self.stderr.write(
+                self.style.WARNING(
+                    f"No area boundaries at {path}: areas are left as they are. "
+                    "Set AREAS_GEOJSON or pass --areas."
+                )
+            )
+            path = None
+        try:
+            summary = city_load(city, boundaries=path)
+        except InvalidInput as error:
+            raise CommandError(f"{areas}: {error.message}") from error
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{city.name}: areas {summary.areas}, agencies {summary.agencies}, categories "
+                f"{summary.categories}, routing rules {summary.rules}, holidays "
+                f"{summary.holidays}."
+            )
+        )
+        if not settings.DEMO_USERS_ENABLED:
+            self.stdout.write("DEBUG is off: demo users are not created.")
+            return
+        users = seed_demo_users(city)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo users: {users} (password {city.demo_password}): "
+                + ", ".join(f"{user.phone} {user.role}" for user in city.demo_users)
+            )
+        )
+        if seed_demo_api_key(city) is not None:
+            self.stdout.write(self.style.SUCCESS(f"Open311 demo API key: {DEMO_API_KEY}"))

@@ -1,0 +1,173 @@
+"""Every city the project ships, through the same doors: its reference data, routing at every
+unit's inside point, the statistics, the dashboard's map, Open311's services and the texts
+that name it. Huế runs the whole suite; these run for each city in cities/."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.models import Role, User
+from hues.city import City
+from notifications.models import Delivery
+from notifications.tasks import deliver
+from reports import lifecycle
+from reports.audience import notify_event
+from reports.cities import ward_committee_code
+from reports.models import Agency, Area, Category, ReportStatus, RoutingRule
+from reports.services import OutsideServiceArea
+from tests.cities.conftest import inside_points
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _features(city: City) -> list[dict]:
+    return json.loads(city.boundaries.read_text(encoding="utf-8"))["features"]
+
+
+def test_seed_demo_loads_the_city(city: City, settings) -> None:
+    settings.DEMO_USERS_ENABLED = True
+    out = io.StringIO()
+
+    call_command("seed_demo", stdout=out, stderr=io.StringIO())
+
+    codes = {feature["properties"]["code"] for feature in _features(city)}
+    assert set(Area.objects.values_list("code", flat=True)) == codes
+    committees = set(
+        Agency.objects.filter(kind=Agency.Kind.WARD_COMMITTEE).values_list("code", flat=True)
+    )
+    assert committees == {ward_committee_code(code) for code in codes}
+    assert {a.code for a in city.agencies} <= set(Agency.objects.values_list("code", flat=True))
+    assert list(Category.objects.order_by("sort_order").values_list("code", flat=True)) == [
+        category.code for category in city.categories
+    ]
+    for category in city.categories:
+        stored = Category.objects.get(code=category.code)
+        assert stored.deadline_hours == category.deadline_hours
+        assert stored.name_vi == category.name
+    assert RoutingRule.objects.count() == len(city.rules)
+    for demo in city.demo_users:
+        user = User.objects.get(phone=demo.phone)
+        assert user.role == demo.role
+        assert user.check_password(city.demo_password)
+    assert city.name in out.getvalue()
+    assert "Open311 demo API key" in out.getvalue()
+
+
+def test_a_second_seed_changes_nothing(city: City) -> None:
+    call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
+    before = sorted(Agency.objects.values_list("id", "code", "name"))
+
+    call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert sorted(Agency.objects.values_list("id", "code", "name")) == before
+
+
+def test_a_report_at_each_units_inside_point_goes_to_its_ward_committee(
+    city: City, make_report
+) -> None:
+    """Urban order belongs to the People's Committee of the report's area, in every city:
+    filed through the service and routed as the task routes it, at each unit's inside point
+    (MultiPolygons included: Đà Nẵng's islands)."""
+    citizen = UserFactory()
+    points = inside_points(city)
+    assert len(points) == len(_features(city))
+
+    routed = {
+        code: make_report(citizen, category="urban_order", point=point, photos=1)
+        for code, point in points.items()
+    }
+
+    for code, report in routed.items():
+        report.refresh_from_db()
+        assert report.area is not None
+        assert report.area.code == code
+        assert report.status == ReportStatus.ROUTED
+        assert report.agency is not None
+        assert report.agency.code == ward_committee_code(code), code
+        assert report.reference.startswith(f"{city.reference_prefix}-")
+
+
+def test_a_rule_for_one_area_wins_over_the_categorys_agency(city: City, make_report) -> None:
+    rule = next(r for r in city.rules if r.area is not None)
+    point = inside_points(city)[rule.area]
+
+    report = make_report(UserFactory(), category=rule.category, point=point)
+
+    report.refresh_from_db()
+    expected = ward_committee_code(rule.area) if rule.agency == "ward_committee" else rule.agency
+    assert report.agency.code == expected
+
+
+def test_the_areas_api_lists_every_unit(city: City) -> None:
+    response = APIClient().get("/api/v1/areas")
+
+    assert response.status_code == 200
+    body = response.json()
+    items = body if isinstance(body, list) else body["results"]
+    assert len(items) == len(_features(city))
+
+
+def test_the_statistics_count_the_citys_reports(city: City, make_report) -> None:
+    citizen = UserFactory()
+    points = list(inside_points(city).values())[:3]
+    for point in points:
+        make_report(citizen, category="garbage", point=point)
+
+    response = APIClient().get("/api/v1/stats")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["city"]["received"] == 3
+    garbage = next(row for row in body["categories"] if row["code"] == "garbage")
+    assert garbage["received"] == 3
+
+
+def test_the_dashboard_draws_every_unit_on_the_map(city: City, make_report) -> None:
+    dispatcher = UserFactory(role=Role.DISPATCHER)
+    code, point = next(iter(inside_points(city).items()))
+    make_report(UserFactory(), category="garbage", point=point)
+    client = Client()
+    client.force_login(dispatcher)
+
+    html = client.get("/admin/reports/report/dashboard/").content.decode()
+
+    drawn = set(re.findall(r'data-area="([^"]+)"', html))
+    assert drawn == {feature["properties"]["code"] for feature in _features(city)}
+    assert code in drawn
+
+
+def test_open311_services_are_the_citys_categories(city: City) -> None:
+    response = Client().get("/open311/v2/services.json")
+
+    assert response.status_code == 200
+    assert [service["service_code"] for service in response.json()] == [
+        category.code for category in city.categories
+    ]
+
+
+def test_texts_name_the_city(city: City, make_report, sms_outbox) -> None:
+    staff = UserFactory(role=Role.DISPATCHER)
+    citizen = UserFactory()
+    report = make_report(
+        citizen, category="garbage", point=next(iter(inside_points(city).values()))
+    )
+    client = Client()
+    client.force_login(staff)
+
+    assert f"{city.app_name}" in client.get("/admin/").content.decode()
+    assert city.name in str(OutsideServiceArea().message)
+    lifecycle.report_reject(
+        report=report, actor=staff, reason=lifecycle.RejectReason.INVALID, message="Không hợp lệ"
+    )
+    notify_event(report.events.latest("id").pk)
+    delivery = Delivery.objects.get(notification__user=citizen, channel=Delivery.Channel.SMS)
+    deliver.apply(args=[delivery.pk])
+    assert [message.text.split(": ")[0] for message in sms_outbox] == [city.app_name]
