@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import TextMessage
 from accounts.sms import SmsPermanentError, SmsTransientError
+from accounts.tasks import send_text
 from accounts.texts import (
     TextNotSent,
     report_token,
@@ -311,3 +312,23 @@ def test_other_methods_on_the_report_url_are_never_a_server_error(api, sent, met
     response = getattr(api, method)(REPORT)
 
     assert response.status_code < 500
+
+
+def test_the_task_asks_the_worker_to_retry_after_the_services_delay(gateway, monkeypatch):
+    gateway.failures = [SmsTransientError("HTTP 503: throttled")]
+    text = notice()
+    asked = []
+
+    def retry(exc=None, countdown=None, **options):
+        asked.append(countdown)
+        raise RuntimeError("retried")
+
+    monkeypatch.setattr(send_text, "retry", retry)
+    send_text.push_request(retries=0, is_eager=False, called_directly=False)
+    try:
+        with pytest.raises(RuntimeError, match="retried"):
+            send_text.run(text.pk)
+    finally:
+        send_text.pop_request()
+
+    assert asked == [5]
