@@ -47,3 +47,12 @@ class WorkerRedisCache(ResilientRedisCache):
         keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
         if keys:
             client.delete(*keys)
+
+
+# The SMS limits and budgets out of the way; the tests of the limits set low ones
+# (tests/accounts/conftest.py: sms_limits).
+SMS_LIMIT_PER_NUMBER = {"hour": 100_000, "day": 100_000}
+SMS_LIMIT_PER_PREFIX = {"hour": 100_000, "day": 100_000}
+SMS_LIMIT_PER_CLIENT = {"hour": 100_000, "day": 100_000}
+SMS_HOURLY_BUDGET = 1_000_000
+SMS_DAILY_BUDGET = 1_000_000
