@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from typing import Any
 
@@ -104,7 +105,7 @@ def _task_started(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
 
 @task_postrun.connect
 def _task_finished(
-    task_id: str = "", task: Any = None, state: str = "", retval: Any = None, **kwargs: Any
+    task_id: str = "", task: Any = None, state: str | None = None, retval: Any = None, **kwargs: Any
 ) -> None:
     """The task's one log line and its metrics (hues_celery_tasks_total,
     hues_celery_task_duration_seconds)."""
@@ -114,8 +115,13 @@ def _task_finished(
     seconds = time.perf_counter() - started if started is not None else None
     name = getattr(task, "name", "?")
     error = retval if isinstance(retval, BaseException) else None
-    logs.log_task(task=name, task_id=task_id, state=state or "?", seconds=seconds, error=error)
-    metrics.task_finished(task=name, state=state or "?", seconds=seconds)
+    if not state:
+        # An eager task that raised, on its way to the caller (CELERY_TASK_EAGER_PROPAGATES):
+        # Celery sends no state, but this runs while the exception is in flight.
+        error = sys.exc_info()[1]
+        state = "FAILURE" if error is not None else "UNKNOWN"
+    logs.log_task(task=name, task_id=task_id, state=state, seconds=seconds, error=error)
+    metrics.task_finished(task=name, state=state, seconds=seconds)
     if task is not None and not task.request.is_eager:
         from django_guid import clear_guid
 

@@ -37,7 +37,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -52,6 +51,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 logger = logging.getLogger(__name__)
 
+# Prometheus's text format, as generate_latest writes it.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Read by prometheus-client when it is first imported: set it before the process starts.
 MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
@@ -360,7 +361,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     status = refusal(request.META)
     if status is not None:
         return _refused(status)
-    response = HttpResponse(exposition(readings=True), content_type=CONTENT_TYPE_LATEST)
+    response = HttpResponse(exposition(readings=True), content_type=CONTENT_TYPE)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -386,7 +387,7 @@ def _worker_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
             headers.append(("WWW-Authenticate", 'Bearer realm="metrics"'))
         start_response(f"{status} {reason}", headers)
         return [f"{reason}\n".encode()]
-    start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
+    start_response("200 OK", [("Content-Type", CONTENT_TYPE)])
     return [exposition(readings=False)]
 
 
