@@ -109,10 +109,12 @@ def test_not_ready_naming_the_cache_while_redis_is_down(client, settings):
 
 
 @pytest.mark.django_db
-def test_not_ready_naming_the_broker_while_it_is_down(client):
+def test_not_ready_naming_the_broker_while_it_is_down(client, monkeypatch):
     eager, url = celery_app.conf.CELERY_TASK_ALWAYS_EAGER, celery_app.conf.CELERY_BROKER_URL
+    stopped = f"redis://127.0.0.1:{free_port()}/0"
     celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
-    celery_app.conf.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
+    celery_app.conf.CELERY_BROKER_URL = stopped
+    monkeypatch.setenv("CELERY_BROKER_URL", stopped)  # Celery reads it before its settings
     try:
         response = client.get("/health/ready")
     finally:
