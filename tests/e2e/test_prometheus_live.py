@@ -28,6 +28,7 @@ import httpx
 import pytest
 from celery.exceptions import AlwaysEagerIgnored
 from django.conf import settings
+from django_guid import clear_guid, set_guid
 
 from hues.celery import app as celery_app
 from tests.conftest import need
@@ -48,6 +49,7 @@ class Live:
     worker_metrics: str
     prometheus: str
     queue: str
+    worker_log: Path
 
     def query(self, expression: str) -> list[dict[str, Any]]:
         response = httpx.get(
@@ -166,7 +168,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                     f"--hostname=metrics-{uuid.uuid4().hex[:6]}@%h",
                 ],
                 env=base_env(
-                    **common,
+                    **{**common, "LOG_LEVEL": "INFO"},  # its task lines
                     CELERY_BROKER_URL=broker,
                     WORKER_METRICS_ADDRESS=f"127.0.0.1:{worker_port}",
                     PROMETHEUS_MULTIPROC_DIR=str(worker_metrics),
@@ -222,6 +224,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             worker_metrics=f"http://127.0.0.1:{worker_port}",
             prometheus=prometheus_url,
             queue=queue,
+            worker_log=work / "worker.log",
         )
     finally:
         stack.stop_all()
@@ -300,3 +303,32 @@ def test_the_alerting_rules_load_in_prometheus(live: Live):
     assert all(
         rule["health"] == "ok" for group in rules["data"]["groups"] for rule in group["rules"]
     )
+
+
+def test_the_worker_logs_a_task_with_the_request_id_it_was_sent_with(live: Live):
+    request_id = str(uuid.uuid4())
+    set_guid(request_id)  # as the API request that enqueues it has
+    try:
+        with (
+            warnings.catch_warnings(category=AlwaysEagerIgnored, action="ignore"),
+            celery_app.connection_for_write(settings.E2E_BROKER_URL) as connection,
+        ):
+            sent = celery_app.send_task(
+                "reports.sweep_unrouted", queue=live.queue, connection=connection
+            )
+    finally:
+        clear_guid()
+
+    def task_lines() -> list[dict[str, Any]]:
+        lines = [
+            json.loads(line)
+            for line in live.worker_log.read_text().splitlines()
+            if line.startswith("{")
+        ]
+        return [line for line in lines if line.get("task_id") == sent.id]
+
+    wait_for(lambda: bool(task_lines()), timeout=60, what="the worker's line for the task")
+    (line,) = task_lines()
+    assert line["request_id"] == request_id
+    assert line["logger"] == "hues.task"
+    assert line["message"].startswith(f"Task reports.sweep_unrouted[{sent.id}] succeeded")

@@ -14,6 +14,9 @@ A client files reports at a steady rate, each with its own Idempotency-Key, retr
 same key on a 503, 409 or lost answer as the app does, and logs every 201 (reference and
 key). Meanwhile: kill -9 of a worker child, kill -9 of the worker's main process (then
 restarted), Redis stopped and restarted, Redis paused (CLIENT PAUSE), PostgreSQL restarted.
+While Redis and PostgreSQL are down, a load balancer's probes ask every second: readiness
+must answer 503 naming what is down (cache, database) and 200 once it is back, liveness 200
+throughout.
 Then the idempotency stress (the same report sent 1 to 5 times, copies at the same moment,
 some answers dropped). At the end the figures are printed (and written as JSON with --json),
 and the exit status is 1 when one misses its target.
