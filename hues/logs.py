@@ -63,7 +63,7 @@ def _mask_keyed(match: re.Match[str]) -> str:
 # Text without any of these holds nothing to mask: most lines (paths, routes, names) are
 # let through after this one search instead of the five below.
 _SUSPECT = re.compile(
-    r"\d{4}|eyJ|(?i:bearer|basic|pass|secret|token|key|authoriz|otp|code|pin|mã)"
+    r"\d(?:[ .-]?\d){3}|eyJ|(?i:bearer|basic|pass|secret|token|key|authoriz|otp|code|pin|mã)"
 )
 
 
