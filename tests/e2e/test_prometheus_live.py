@@ -29,6 +29,7 @@ import pytest
 from celery.exceptions import AlwaysEagerIgnored
 from django.conf import settings
 from django_guid import clear_guid, set_guid
+from prometheus_client.parser import text_string_to_metric_families
 
 from hues.celery import app as celery_app
 from tests.conftest import need
@@ -64,12 +65,30 @@ class Live:
         result = self.query(expression)
         return float(result[0]["value"][1]) if result else None
 
-    def wait_for_value(self, expression: str, expected: float, timeout: float = 60) -> float:
-        wait_for(
-            lambda: self.value(expression) == expected,
-            timeout=timeout,
-            what=f"{expression} == {expected} in Prometheus (last: {self.value(expression)})",
+    def health_answered(self) -> float:
+        """hues_http_requests_total for GET api/v1/health 200, read from the web's /metrics."""
+        response = httpx.get(
+            f"{self.web}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
         )
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples
+            if sample.name == "hues_http_requests_total"
+            and sample.labels == {"route": "api/v1/health", "method": "GET", "status": "200"}
+        )
+
+    def wait_for_value(self, expression: str, expected: float, timeout: float = 60) -> float:
+        seen: list[float | None] = []
+
+        def reached() -> bool:
+            seen.append(self.value(expression))
+            return seen[-1] == expected
+
+        try:
+            wait_for(reached, timeout=timeout, what=f"{expression} == {expected} in Prometheus")
+        except TimeoutError as error:
+            raise AssertionError(f"{error}; it read {seen[-5:]}") from error
         return expected
 
 
@@ -255,9 +274,10 @@ def test_requests_served_by_both_gunicorn_workers_add_up_in_prometheus(live: Liv
 
 def test_a_killed_gunicorn_worker_leaves_its_counts_but_not_its_live_gauge(live: Live):
     query = 'sum(hues_http_requests_total{job="hues-web",route="api/v1/health",status="200"})'
+    before = live.health_answered()  # from the web itself, not from a scrape that may lag
     for _ in range(3):
         assert httpx.get(f"{live.web}/api/v1/health", timeout=10).status_code == 200
-    expected = live.wait_for_value(query, HEALTH_REQUESTS + 3)
+    expected = live.wait_for_value(query, before + 3)
     victim = live.web_proc.children()[0]
 
     os.kill(victim, signal.SIGKILL)  # a gunicorn worker this test started
