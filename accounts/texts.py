@@ -371,6 +371,16 @@ def text_counts(*, day: date | None = None) -> TextCounts:
     return TextCounts(day=day, budget=settings.SMS_DAILY_BUDGET, by_kind=dict(by_kind))
 
 
+def text_outcomes_today() -> dict[str, int]:
+    """Today's texts by outcome, every kind together (the metrics' hues_sms_sent_total: a
+    count that starts again each day, which Prometheus's rate() reads as a counter reset)."""
+    totals: dict[str, int] = defaultdict(int)
+    for outcomes in text_counts().by_kind.values():
+        for outcome, count in outcomes.items():
+            totals[outcome] += count
+    return dict(totals)
+
+
 def texts_sweep() -> int:
     """Mark queued texts past their end of life expired, and enqueue again the queued texts
     never tried (their task was lost: a broker outage, a dead worker). Returns how many were

@@ -18,6 +18,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from hues.city import DEFAULT_CITY, CityError, load_city
+from hues.logs import REQUEST_ID_HEADER, logging_config
 from hues.workhours import parse_working_hours
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -149,10 +150,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_guid",
 ]
 
 MIDDLEWARE = [
+    # The request id first, so that every log line of the request carries it.
+    "django_guid.middleware.guid_middleware",
+    "hues.middleware.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "hues.middleware.ProbeMiddleware",
     "hues.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -626,14 +632,40 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ReportStatusEnum": "reports.models.ReportStatus"},
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+# Logs (hues.logs): one line per request and per task, with the request id, secrets masked;
+# as JSON lines in production, as text for a person at `bin/serve`.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "console" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or console.")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=os.environ.get("LOG_LEVEL", "INFO"))
+# The request id: a well-formed X-Request-ID (a UUID) is kept, anything else replaced by a new
+# one; sent back in the answer and carried into the request's tasks (django-guid, hues.celery).
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": REQUEST_ID_HEADER,
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+    "UUID_FORMAT": "string",
 }
+# A worker logs through LOGGING too (hues.celery), not through a root logger of Celery's.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Metrics (hues.metrics): /metrics answers only requests carrying this bearer token; unset,
+# only requests made on this machine straight to the server.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# A Celery worker serves its own processes' metrics on this host:port (empty: it does not).
+WORKER_METRICS_ADDRESS = os.environ.get("WORKER_METRICS_ADDRESS", "")
+_HOST_PORT = re.compile(r"(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}")
+if WORKER_METRICS_ADDRESS and not _HOST_PORT.fullmatch(WORKER_METRICS_ADDRESS):
+    raise ImproperlyConfigured(
+        f"WORKER_METRICS_ADDRESS={WORKER_METRICS_ADDRESS!r}: use host:port, e.g. 127.0.0.1:9808."
+    )
+# Health (hues.health): the dependencies whose failure makes /health/ready answer 503.
+READINESS_CHECKS = env_list("READINESS_CHECKS", ["database", "cache", "broker"])
+if not set(READINESS_CHECKS) <= {"database", "cache", "broker"}:
+    raise ImproperlyConfigured(
+        f"READINESS_CHECKS={','.join(READINESS_CHECKS)!r}: name database, cache or broker."
+    )
 
 # Security headers on every answer (Django's SecurityMiddleware and XFrameOptionsMiddleware).
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -652,8 +684,8 @@ if not DEBUG:
             "https",
         )
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    # Load balancers probe the health endpoint over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+    # Load balancers probe the health endpoints, and Prometheus scrapes, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$", r"^health/(live|ready)$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
