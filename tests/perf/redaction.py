@@ -11,8 +11,12 @@ neither missed nor false when found. Precision counts every detection. The time 
 `reports.redaction.redact` (detect, obscure, encode the full size and the thumbnail) on a
 12-megapixel composed street photo, decoded beforehand, on one core (this process is pinned
 to one CPU and its libraries to one thread); and the same for the stored 1,600 px rendition.
+Both the wall clock and the process's CPU time are printed: on a shared machine the wall
+clock also counts the time other processes held the core, the CPU time does not, and the
+target is read on the CPU time.
 
-Writes tests/perf/results/redaction.json; prints the figures and the misses.
+Writes tests/perf/results/redaction.json (redaction-compare.json with --compare); prints
+the figures and the misses.
 """
 
 from __future__ import annotations
@@ -278,27 +282,32 @@ def timing(rounds: int) -> dict[str, Any]:
     stored = big.copy()
     stored.thumbnail((1600, 1600), Image.Resampling.LANCZOS)
     for name, image in (("12mp", big), ("stored_1600", stored)):
-        laps: dict[str, list[float]] = {"detect": [], "redact": []}
+        laps: dict[str, list[float]] = {"detect": [], "redact": [], "cpu": []}
         for _ in range(rounds):
+            cpu = time.process_time()
             start = time.perf_counter()
             found = detection.detect(image)
             laps["detect"].append(time.perf_counter() - start)
             start = time.perf_counter()
             redaction.redact(image, found.regions)
             laps["redact"].append(time.perf_counter() - start)
+            laps["cpu"].append(time.process_time() - cpu)
         detect_ms = statistics.median(laps["detect"]) * 1000
-        total_ms = detect_ms + statistics.median(laps["redact"]) * 1000
+        redact_ms = statistics.median(laps["redact"]) * 1000
+        cpu_ms = statistics.median(laps["cpu"]) * 1000
         out[name] = {
             "size": list(image.size),
             "regions": len(found.regions),
             "detect_ms": round(detect_ms, 1),
-            "obscure_and_encode_ms": round(statistics.median(laps["redact"]) * 1000, 1),
-            "total_ms": round(total_ms, 1),
+            "obscure_and_encode_ms": round(redact_ms, 1),
+            "total_ms": round(detect_ms + redact_ms, 1),
+            "cpu_ms": round(cpu_ms, 1),
         }
         log(
             f"time {name} {image.size[0]}x{image.size[1]}: detect {detect_ms:.0f} ms + obscure "
-            f"and encode {out[name]['obscure_and_encode_ms']:.0f} ms = {total_ms:.0f} ms "
-            f"(median of {rounds}, one core; {len(found.regions)} regions)"
+            f"and encode {redact_ms:.0f} ms = {detect_ms + redact_ms:.0f} ms wall clock, "
+            f"{cpu_ms:.0f} ms of CPU (medians of {rounds}, one core, one thread; "
+            f"{len(found.regions)} regions; load average {os.getloadavg()[0]:.1f})"
         )
     return out
 
@@ -364,9 +373,9 @@ def main() -> int:
         "plate recall": (plates["recall"], plates["recall"] >= TARGETS["plate_recall"]),
         "face precision": (faces["precision"], faces["precision"] >= TARGETS["precision"]),
         "plate precision": (plates["precision"], plates["precision"] >= TARGETS["precision"]),
-        "ms per 12 MP": (
-            results["time"]["12mp"]["total_ms"],
-            results["time"]["12mp"]["total_ms"] <= TARGETS["ms_12mp"],
+        "CPU ms per 12 MP": (
+            results["time"]["12mp"]["cpu_ms"],
+            results["time"]["12mp"]["cpu_ms"] <= TARGETS["ms_12mp"],
         ),
     }
     for name, (value, ok) in verdicts.items():
@@ -379,7 +388,8 @@ def main() -> int:
             )
     if args.set == SET:
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "redaction.json").write_text(json.dumps(results, indent=1) + "\n")
+        name = "redaction-compare.json" if args.compare else "redaction.json"
+        (RESULTS / name).write_text(json.dumps(results, indent=1) + "\n")
     return 0
 
 
