@@ -192,7 +192,10 @@ TEMPLATES = [
 
 def with_connection_options(database: dict[str, Any]) -> dict[str, Any]:
     """The options every connection shares: the primary's and each read replica's."""
-    database["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0)
+    # A server database keeps its connections a minute (checked before reuse): opening one
+    # per request costs more than the request. SQLite's file needs no connection kept.
+    sqlite = database["ENGINE"] == "django.db.backends.sqlite3"
+    database["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0 if sqlite else 60)
     database["CONN_HEALTH_CHECKS"] = True
     if database["ENGINE"] == "django.db.backends.sqlite3":
         # The embedded default serves several clients at once (runserver's threads): readers

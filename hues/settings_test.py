@@ -12,6 +12,9 @@ os.environ.setdefault("SECURE_COOKIES", "false")
 # The test client speaks plain HTTP; tests that check the redirect turn it on.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="hues-media-"))
+# Each test's connections close with it, as before PostgreSQL kept them by default (the
+# production default is checked in tests/accounts/test_settings.py).
+os.environ.setdefault("CONN_MAX_AGE", "0")
 
 from hues.cache import ResilientRedisCache
 from hues.settings import *  # noqa: F403

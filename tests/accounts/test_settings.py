@@ -138,3 +138,32 @@ def test_an_incomplete_sms_gateway_stops_start_up(environ, message):
 
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [("postgres://hues@127.0.0.1:5432/hues", 60), ("sqlite:///db.sqlite3", 0)],
+)
+def test_a_server_database_keeps_its_connections_by_default(url, kept):
+    """Nothing a deployment must remember to set for speed: PostgreSQL connections are kept
+    (and checked before reuse) unless CONN_MAX_AGE says otherwise."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import hues.settings as s; d = s.DATABASES['default']; "
+            "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])",
+        ],
+        cwd=django_settings.BASE_DIR,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(django_settings.BASE_DIR),
+            "DEBUG": "true",
+            "DATABASE_URL": url,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.split() == [str(kept), "True"]
