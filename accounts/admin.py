@@ -6,17 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AGENCY_ROLES, PhoneCode, Role, User
+from accounts.models import AGENCY_ROLES, PhoneCode, Role, TextMessage, User
 from accounts.phones import InvalidPhoneNumber, normalize_phone
 from accounts.selectors import request_user
 from accounts.services import user_set_role
+from accounts.texts import text_counts
 
 
 class PhoneFormMixin:
@@ -127,15 +128,80 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(PhoneCode)
 class PhoneCodeAdmin(admin.ModelAdmin):
-    """Read-only: to help a citizen who says no code arrived (the code itself is hashed)."""
+    """Read-only: to help a citizen who says no code arrived (no code is stored: its nonce
+    is not shown)."""
 
     list_display = ["user", "purpose", "created_at", "expires_at", "attempts", "used_at"]
     list_select_related = ["user"]
     search_fields = ["user__phone"]
-    readonly_fields = ["user", "purpose", "created_at", "expires_at", "attempts", "used_at"]
+    fields = readonly_fields = (
+        "user",
+        "purpose",
+        "created_at",
+        "expires_at",
+        "attempts",
+        "used_at",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(TextMessage)
+class TextMessageAdmin(admin.ModelAdmin):
+    """Read-only: every text the service sent or tried to, and what became of it; with
+    today's counts against the daily budget above the list. Administrators see it."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "masked_phone",
+        "state",
+        "attempts",
+        "delivery_status",
+        "sent_at",
+    ]
+    list_filter = ["kind", "state", "delivery_status"]
+    search_fields = ["=phone"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = (
+        "kind",
+        "state",
+        "masked_phone",
+        "body",
+        "attempts",
+        "gateway_id",
+        "delivery_status",
+        "last_error",
+        "created_at",
+        "expires_at",
+        "sent_at",
+        "reported_at",
+    )
+
+    @admin.display(description=_("phone number"))
+    def masked_phone(self, text: TextMessage) -> str:
+        return text.masked_phone
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        counts = text_counts()
+        refused = sum(outcomes["refused"] for outcomes in counts.by_kind.values())
+        summary = _(
+            "Today: %(used)d text messages of the daily budget of %(budget)d; %(refused)d "
+            "refused by the limits."
+        ) % {"used": counts.queued_total, "budget": counts.budget, "refused": refused}
+        level = messages.ERROR if counts.budget_left == 0 else messages.INFO
+        messages.add_message(request, level, summary)
+        return super().changelist_view(request, extra_context)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.phones import normalize_phone
+from accounts.phones import mask_phone, normalize_phone
 
 
 class Role(models.TextChoices):
@@ -161,7 +161,11 @@ class Device(models.Model):
 
 
 class PhoneCode(models.Model):
-    """A one-time code sent by SMS; only its hash is stored."""
+    """A one-time code sent by SMS. Neither the code nor a hash of it is stored: the code is
+    derived from the row's id and its random `nonce` under the server's secret (accounts.codes),
+    so the worker that texts it and the check that reads it compute it again, and the broker,
+    the logs and the database never hold it. The nonce is cleared once the code is used or
+    replaced: nothing can derive it afterwards."""
 
     class Purpose(models.TextChoices):
         VERIFY = "verify", _("Phone verification")
@@ -169,10 +173,16 @@ class PhoneCode(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_codes")
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
-    code_hash = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+    # Wrong codes from every client together; and per client (a hash of its address):
+    # {"<client>": {"wrong": n, "at": "<ISO time of the last wrong one>"}}.
     attempts = models.PositiveSmallIntegerField(default=0)
+    attempts_by_client = models.JSONField(default=dict, blank=True)
+    # The client (a hash of its address) that asked for the code: its own tries do not run
+    # out when other clients have spent the code's wrong tries.
+    requested_by = models.CharField(max_length=32, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -182,3 +192,76 @@ class PhoneCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.purpose}"
+
+
+class TextMessage(models.Model):
+    """One text message: the outbox row a task sends by its id, and what became of it (the
+    gateway's answer, then its delivery report). A code's text is not stored: the worker
+    derives it from the phone code (accounts.codes)."""
+
+    class Kind(models.TextChoices):
+        VERIFICATION = "verification", _("Phone verification code")
+        RESET = "reset", _("Password reset code")
+        NOTICE = "notice", _("Account notice")
+        NOTIFICATION = "notification", _("Notification")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")  # the gateway took it
+        DELIVERED = "delivered", _("Delivered")  # the delivery report says so
+        FAILED = "failed", _("Failed")  # refused for good, by the gateway or the carrier
+        EXPIRED = "expired", _("Expired")  # not sent in time: the gateway stayed away
+        SKIPPED = "skipped", _("Skipped")  # nothing to send (no such account, code replaced)
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default="queued")
+    # E.164 while it may be sent; masked once its user deleted their account.
+    phone = models.CharField(_("phone number"), max_length=20)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    phone_code = models.OneToOneField(
+        PhoneCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="text_message"
+    )
+    # The text of notices and notifications; never a code.
+    body = models.TextField(_("text"), blank=True)
+    # The client (a hash of its address) whose request caused the text.
+    client = models.CharField(max_length=32, blank=True, editable=False)
+    # A caller's key for one text (e.g. "notification:42"): asked again, the same row answers.
+    key = models.CharField(max_length=64, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    gateway_id = models.CharField(_("gateway message id"), max_length=100, blank=True)
+    delivery_status = models.CharField(_("delivery report"), max_length=20, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Not worth sending after this: a code's end of life.
+    expires_at = models.DateTimeField(_("expires at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # While a worker hands the text to the gateway: no other may until then.
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    reported_at = models.DateTimeField(_("delivery reported at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("text message")
+        verbose_name_plural = _("text messages")
+        indexes = [
+            models.Index(fields=["created_at"], name="textmessage_created"),
+            models.Index(fields=["phone", "kind", "-created_at"], name="textmessage_phone_kind"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(state="queued"),
+                name="textmessage_queued",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=~Q(key=""), name="textmessage_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.masked_phone}: {self.state}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone) if self.phone.startswith("+") else self.phone

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import hmac
-import secrets
 import string
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -20,41 +16,26 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.models import ADMIN_ROLES, AGENCY_ROLES, Device, PhoneCode, Role, User
+from accounts.codes import CodeInvalid, phone_code_check, phone_code_create, phone_code_latest
+from accounts.models import ADMIN_ROLES, AGENCY_ROLES, Device, PhoneCode, Role, TextMessage, User
 from accounts.phones import InvalidPhoneNumber, is_mobile, normalize_phone
+from accounts.sms_limits import phone_check_textable, sms_allow
+from accounts.texts import text_queue
 from hues.city import current_city
-from hues.errors import InvalidInput, NotPermitted, TooManyRequests
+from hues.errors import Conflict, InvalidInput, NotPermitted
 from hues.languages import active_language
-from hues.scheduling import enqueue_on_commit
 
 
-class PhoneTaken(InvalidInput):
-    code = "phone_taken"
-    message = gettext_lazy("An account with this phone number already exists.")
-
-
-class CodeInvalid(InvalidInput):
-    code = "invalid_code"
-    message = gettext_lazy("The code is wrong or has expired. Ask for a new code.")
-
-
-class CodeAttemptsExceeded(TooManyRequests):
-    code = "too_many_attempts"
-    message = gettext_lazy("Too many wrong codes. Ask for a new code.")
-
-
-class CodeRecentlySent(TooManyRequests):
-    code = "code_recently_sent"
-    message = gettext_lazy("A code was sent a moment ago. Wait a minute before asking again.")
+class RegistrationPending(Conflict):
+    code = "registration_pending"
+    message = gettext_lazy(
+        "A code was texted to this number a few minutes ago. Enter it, ask for a new one, or "
+        "register again once it has expired."
+    )
 
 
 class RoleInvalid(InvalidInput):
     code = "invalid_role"
-
-
-def _hash_code(user_id: int, code: str) -> str:
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, f"{user_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def _check_password(password: str, user: User) -> None:
@@ -66,94 +47,129 @@ def _check_password(password: str, user: User) -> None:
         ) from error
 
 
-def phone_code_send(*, user: User, purpose: str) -> None:
-    """Send a new 6-digit code by SMS; at most one per phone and purpose a minute."""
-    now = timezone.now()
-    last = PhoneCode.objects.filter(user=user, purpose=purpose).order_by("-created_at").first()
-    if last and now - last.created_at < settings.VERIFICATION_CODE_RESEND_INTERVAL:
-        raise CodeRecentlySent()
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    PhoneCode.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=now)
-    PhoneCode.objects.create(
-        user=user,
-        purpose=purpose,
-        code_hash=_hash_code(user.pk, code),
-        created_at=now,
-        expires_at=now + settings.VERIFICATION_CODE_TTL,
-    )
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        text = _("%(app)s: your code is %(code)s. It is valid for %(minutes)d minutes.") % {
-            "app": current_city().app_name,
-            "code": code,
-            "minutes": int(settings.VERIFICATION_CODE_TTL.total_seconds() // 60),
-        }
-    enqueue_on_commit("accounts.send_sms", user.phone, text)
-
-
-def phone_code_check(*, user: User, purpose: str, code: str) -> None:
-    """Accept the latest unexpired, unused code; count and limit wrong attempts.
-
-    A wrong attempt is committed before the error is raised, so it counts even though
-    the caller's request fails.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        record = (
-            PhoneCode.objects.select_for_update()
-            .filter(user=user, purpose=purpose, used_at__isnull=True, expires_at__gt=now)
-            .order_by("-created_at")
-            .first()
-        )
-        if record is None:
-            raise CodeInvalid(field="code")
-        if record.attempts >= settings.VERIFICATION_CODE_MAX_ATTEMPTS:
-            raise CodeAttemptsExceeded(field="code")
-        if hmac.compare_digest(record.code_hash, _hash_code(user.pk, code)):
-            record.used_at = now
-            record.save(update_fields=["used_at"])
-            return
-        record.attempts += 1
-        record.save(update_fields=["attempts"])
-    raise CodeInvalid(field="code")
-
-
-def user_register(
-    *, phone: str, password: str, full_name: str, language: str | None = None
-) -> User:
-    """Create a citizen account (or refresh an unverified one) and text it a code.
-
-    A verified (or deactivated) phone cannot be registered again; registering an unverified
-    phone again replaces its name and password and sends a new code. Only numbers that can
-    receive SMS (mobile numbers) may register.
-    """
-    phone = normalize_phone(phone)
+def _textable_mobile(raw_phone: str) -> str:
+    """The number in E.164, if it can get a text: a mobile number of an allowed country."""
+    phone = normalize_phone(raw_phone)
     if not is_mobile(phone):
         raise InvalidPhoneNumber(
             gettext_lazy("Use a mobile number: the code is sent by SMS."), field="phone"
         )
+    phone_check_textable(phone)
+    return phone
+
+
+def _last_registration_text(phone: str) -> TextMessage | None:
+    """The latest text a registration caused for the number: a code, or a notice to the
+    account's owner."""
+    # A text asked for by number alone (a new code) has a user only once the worker found a
+    # registration waiting: asking for codes to a number does not hold its registration up.
+    return (
+        TextMessage.objects.filter(
+            phone=phone,
+            kind__in=[TextMessage.Kind.VERIFICATION, TextMessage.Kind.NOTICE],
+            user__isnull=False,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _pending_until(user: User | None, phone: str) -> int | None:
+    """Seconds until the number may register again, if a registration of it is waiting for
+    its code (or its owner was told of one) less than a code's lifetime ago."""
+    now = timezone.now()
+    last = _last_registration_text(phone)
+    ends = [last.created_at + settings.VERIFICATION_CODE_TTL] if last else []
+    if user is not None:
+        code = phone_code_latest(user=user, purpose=PhoneCode.Purpose.VERIFY)
+        if code is not None and code.used_at is None:
+            ends.append(code.expires_at)
+    end = max(ends, default=now)
+    return int((end - now).total_seconds()) + 1 if end > now else None
+
+
+def user_register(
+    *,
+    phone: str,
+    password: str,
+    full_name: str,
+    language: str | None = None,
+    client: str = "",
+) -> str:
+    """Register a citizen and text them a code; returns the number in E.164.
+
+    The answer is the same whether or not the number has an account (nothing tells who is
+    registered): for an account's number the password is hashed all the same, nothing of the
+    account changes, and its owner gets a text saying that someone tried to register it.
+
+    A registration waiting for its code is never overwritten: while its code lives (or a
+    code or notice went to the number less than a code's lifetime ago), another registration
+    of the number is refused with `registration_pending` until it expires; its owner may ask
+    for a new code (`phone_code_resend`) or prove possession by a password reset. An expired
+    registration that was never verified is replaced. Only mobile numbers of the allowed
+    countries register, within the SMS limits (`client` is the caller's client key).
+    """
+    phone = _textable_mobile(phone)
+    # Checked against the account being made, never an existing one's name or email.
+    _check_password(password, User(phone=phone, full_name=full_name))
+    hashed = make_password(password)  # for every number alike: the time tells nothing
     try:
         with transaction.atomic():
             user = User.objects.select_for_update().filter(phone=phone).first()
-            if user is not None and (
-                user.is_verified or user.role != Role.CITIZEN or not user.is_active
-            ):
-                raise PhoneTaken(field="phone")
+            pending = _pending_until(user, phone)
+            if pending is not None:
+                raise RegistrationPending(field="phone", retry_after=pending)
+            is_pending = user is not None and (
+                not user.is_verified and user.role == Role.CITIZEN and user.is_active
+            )
+            if user is not None and not is_pending:
+                sms_allow(phone=phone, kind=TextMessage.Kind.NOTICE, client=client)
+                with translation.override(user.language or settings.LANGUAGE_CODE):
+                    notice = _(
+                        "%(app)s: someone tried to register a new account with this number. "
+                        "If it was you, sign in, or reset your password in the app."
+                    ) % {"app": current_city().app_name}
+                text_queue(
+                    kind=TextMessage.Kind.NOTICE, phone=phone, user=user, body=notice, client=client
+                )
+                return phone
+            sms_allow(phone=phone, kind=TextMessage.Kind.VERIFICATION, client=client)
             if user is None:
                 user = User(phone=phone, role=Role.CITIZEN)
             user.full_name = full_name.strip()
             user.language = language or active_language()
-            _check_password(password, user)
-            user.set_password(password)
+            user.password = hashed
             user.save()
             user_set_role(user=user, role=Role.CITIZEN, agency=None)
-            phone_code_send(user=user, purpose=PhoneCode.Purpose.VERIFY)
+            code = phone_code_create(
+                user=user, purpose=PhoneCode.Purpose.VERIFY, requested_by=client
+            )
+            text_queue(
+                kind=TextMessage.Kind.VERIFICATION,
+                phone=phone,
+                user=user,
+                phone_code=code,
+                client=client,
+            )
     except IntegrityError as error:
-        # Two registrations of the same new number at once: the second one loses.
-        raise PhoneTaken(field="phone") from error
-    return user
+        # Two registrations of the same new number at once: the second one waits.
+        raise RegistrationPending(field="phone") from error
+    return phone
 
 
-def user_verify_phone(*, phone: str, code: str) -> User:
+def phone_code_resend(*, phone: str, client: str = "") -> None:
+    """Text a new code to a registration waiting for one (the previous code stops working).
+
+    The request does the same work for every number (counted by the SMS limits, one outbox
+    row, one task); the worker finds the registration, or skips the text when there is none
+    or a code went out less than a minute ago.
+    """
+    phone = _textable_mobile(phone)
+    sms_allow(phone=phone, kind=TextMessage.Kind.VERIFICATION, client=client)
+    text_queue(kind=TextMessage.Kind.VERIFICATION, phone=phone, client=client)
+
+
+def user_verify_phone(*, phone: str, code: str, client: str = "") -> User:
     """Mark the phone verified when the code texted to it is right.
 
     The code is checked even when the phone is already verified: the answer carries the
@@ -163,7 +179,7 @@ def user_verify_phone(*, phone: str, code: str) -> User:
     user = User.objects.filter(phone=phone, is_active=True).first()
     if user is None:
         raise CodeInvalid(field="code")
-    phone_code_check(user=user, purpose=PhoneCode.Purpose.VERIFY, code=code)
+    phone_code_check(user=user, purpose=PhoneCode.Purpose.VERIFY, code=code, client=client)
     if not user.is_verified:
         user.phone_verified_at = timezone.now()
         user.save(update_fields=["phone_verified_at"])
@@ -198,10 +214,6 @@ def user_update_profile(*, user: User, **fields: Any) -> User:
 
 # Password reset by a texted code, and account deletion.
 
-# A phone gets at most this many reset codes an hour, whoever asks: the request answers
-# alike whether or not an account exists, so it must not flood a number with texts either.
-RESET_CODES_PER_HOUR = 5
-
 
 def _refresh_tokens_revoke(user: User) -> None:
     """Blacklist every unexpired refresh token of the user: each of their sessions ends at
@@ -214,34 +226,29 @@ def _refresh_tokens_revoke(user: User) -> None:
     )
 
 
-def user_password_reset_request(*, phone: str) -> None:
+def user_password_reset_request(*, phone: str, client: str = "") -> None:
     """Text a 6-digit reset code to the active account with this phone, if there is one.
 
-    Nothing tells the caller what happened (no account, a code sent a moment ago, the hourly
-    limit reached): the answer must not reveal which numbers have accounts.
+    Nothing tells the caller what happened, neither the answer nor its time: the request
+    does the same work for every number (counted by the SMS limits, one outbox row, one
+    task), and the worker finds the account, or skips the text when there is none or a code
+    went out less than a minute ago.
     """
     phone = normalize_phone(phone)
-    user = User.objects.filter(phone=phone, is_active=True).first()
-    if user is None:
-        return
-    recent = PhoneCode.objects.filter(
-        user=user,
-        purpose=PhoneCode.Purpose.RESET,
-        created_at__gte=timezone.now() - timedelta(hours=1),
-    )
-    if recent.count() >= RESET_CODES_PER_HOUR:
-        return
-    with contextlib.suppress(CodeRecentlySent), transaction.atomic():
-        phone_code_send(user=user, purpose=PhoneCode.Purpose.RESET)
+    sms_allow(phone=phone, kind=TextMessage.Kind.RESET, client=client)
+    text_queue(kind=TextMessage.Kind.RESET, phone=phone, client=client)
 
 
-def user_password_reset_confirm(*, phone: str, code: str, new_password: str) -> User:
+def user_password_reset_confirm(
+    *, phone: str, code: str, new_password: str, client: str = ""
+) -> User:
     """Set a new password with the code from user_password_reset_request, and sign the user
-    out everywhere: their refresh tokens are revoked.
+    out everywhere: their refresh tokens are revoked. The code proves the phone is theirs:
+    a registration still waiting for its code is verified by it.
 
-    An unknown phone, a wrong code and too many wrong codes all answer `invalid_code` (wrong
-    codes still count towards the limit), and the password rules are checked first in every
-    case, so the answers reveal nothing about which numbers have accounts.
+    An unknown phone and every refused code answer `invalid_code` (wrong codes still count),
+    and the password rules are checked first in every case, so the answers reveal nothing
+    about which numbers have accounts.
     """
     phone = normalize_phone(phone)
     user = User.objects.filter(phone=phone, is_active=True).first()
@@ -252,13 +259,11 @@ def user_password_reset_confirm(*, phone: str, code: str, new_password: str) -> 
         raise
     if user is None:
         raise CodeInvalid(field="code")
-    try:
-        phone_code_check(user=user, purpose=PhoneCode.Purpose.RESET, code=code)
-    except CodeAttemptsExceeded:
-        raise CodeInvalid(field="code") from None
+    phone_code_check(user=user, purpose=PhoneCode.Purpose.RESET, code=code, client=client)
     with transaction.atomic():
         user.set_password(new_password)
-        user.save(update_fields=["password"])
+        user.phone_verified_at = user.phone_verified_at or timezone.now()
+        user.save(update_fields=["password", "phone_verified_at"])
         _refresh_tokens_revoke(user)
     return user
 
@@ -321,6 +326,9 @@ def user_delete_account(*, user: User) -> User:
         )
         Device.objects.filter(user=user).delete()
         PhoneCode.objects.filter(user=user).delete()
+        # The outbox keeps the texts for the counts, with the number masked.
+        for text in TextMessage.objects.filter(user=user).only("phone"):
+            TextMessage.objects.filter(pk=text.pk).update(phone=text.masked_phone, body="")
         # A new updated_at changes the reports' ETags: no client keeps showing the name.
         user.reports.update(hide_name=True, updated_at=user.deleted_at)
         _refresh_tokens_revoke(user)

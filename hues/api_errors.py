@@ -50,6 +50,7 @@ DOMAIN_STATUS = {
     errors.UnsupportedMediaType: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     errors.Unprocessable: status.HTTP_422_UNPROCESSABLE_ENTITY,
     errors.TooManyRequests: status.HTTP_429_TOO_MANY_REQUESTS,
+    errors.ServiceUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 
@@ -90,7 +91,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body: dict[str, Any] = {"detail": str(exc.message), "code": exc.code}
         if exc.field:
             body["fields"] = {exc.field: [{"message": str(exc.message), "code": exc.code}]}
-        return Response(body, status=domain_status(exc))
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return Response(body, status=domain_status(exc), headers=headers)
 
     if isinstance(exc, DATABASE_UNAVAILABLE):
         logger.error("Database unavailable: %s", exc)

@@ -20,6 +20,7 @@ class DomainError(Exception):
         *,
         code: str | None = None,
         field: str | None = None,
+        retry_after: int | None = None,
     ) -> None:
         if message is not None:
             self.message = message
@@ -27,6 +28,8 @@ class DomainError(Exception):
             self.code = code
         # The input field the error is about, when there is one.
         self.field = field
+        # Seconds after which the same request may succeed (Retry-After), when known.
+        self.retry_after = retry_after
         super().__init__(str(self.message))
 
 
@@ -78,3 +81,10 @@ class TooManyRequests(DomainError):
     """The actor must wait before trying again (429)."""
 
     code = "throttled"
+
+
+class ServiceUnavailable(DomainError):
+    """The service cannot do this for a while, for anyone (503); see retry_after."""
+
+    code = "service_unavailable"
+    message = _("The service is briefly unavailable. Try again later.")

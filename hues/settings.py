@@ -18,6 +18,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from hues.city import DEFAULT_CITY, CityError, load_city
+from hues.logs import REQUEST_ID_HEADER, logging_config
 from hues.workhours import parse_working_hours
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +70,38 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_mapping(name: str, default: str) -> dict[str, str]:
+    """`key=value,key=value`: e.g. the field names of an SMS provider's API."""
+    raw = os.environ.get(name, default)
+    mapping: dict[str, str] = {}
+    for item in raw.split(","):
+        key, sep, value = item.strip().partition("=")
+        if not item.strip():
+            continue
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name}={raw!r}: use key=value pairs, comma-separated.")
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+_LIMIT = re.compile(r"(\d+)/(hour|day)")
+
+
+def env_limits(name: str, default: str) -> dict[str, int]:
+    """Hourly and daily limits such as `3/hour,10/day` ({"hour": 3, "day": 10}); a period
+    left out has no limit."""
+    raw = os.environ.get(name, default)
+    limits: dict[str, int] = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        match = _LIMIT.fullmatch(item.strip())
+        if match is None or match.group(2) in limits:
+            raise ImproperlyConfigured(f"{name}={raw!r}: use e.g. 3/hour,10/day.")
+        limits[match.group(2)] = int(match.group(1))
+    return limits
+
+
 DEBUG = env_bool("DEBUG", default=False)
 
 # The city this service runs for: cities/<CITY>/city.toml (hues.city) gives its names, time
@@ -117,10 +150,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_guid",
 ]
 
 MIDDLEWARE = [
+    # The request id first, so that every log line of the request carries it.
+    "django_guid.middleware.guid_middleware",
+    "hues.middleware.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "hues.middleware.ProbeMiddleware",
     "hues.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -154,7 +192,10 @@ TEMPLATES = [
 
 def with_connection_options(database: dict[str, Any]) -> dict[str, Any]:
     """The options every connection shares: the primary's and each read replica's."""
-    database["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0)
+    # A server database keeps its connections a minute (checked before reuse): opening one
+    # per request costs more than the request. SQLite's file needs no connection kept.
+    sqlite = database["ENGINE"] == "django.db.backends.sqlite3"
+    database["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0 if sqlite else 60)
     database["CONN_HEALTH_CHECKS"] = True
     if database["ENGINE"] == "django.db.backends.sqlite3":
         # The embedded default serves several clients at once (runserver's threads): readers
@@ -204,6 +245,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: process-local by default; Redis (redis://...) in production.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://hues")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+    # It holds the throttle and SMS limit counts: a burst must not cull them (Django's 300).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 20_000)
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # Redis down or paused: a cache miss after a half-second timeout, never a hung request
     # or a 500 (hues/cache.py says what that costs).
@@ -340,12 +384,71 @@ try:
 except ValueError as error:
     raise ImproperlyConfigured(f"WORKING_HOURS={WORKING_HOURS!r}: {error}") from error
 
-# SMS: console (prints at once), file (one file per message in SMS_FILE_DIR), locmem (tests),
-# or a dotted path to a backend class.
+# SMS (accounts.sms, accounts.texts): how a text leaves. console (prints at once), file (one
+# file per message in SMS_FILE_DIR), locmem (tests), kannel (Kannel's smsbox, sendsms), http (a
+# provider's own HTTP API), or a dotted path to a backend class.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console" if DEBUG else "file")
 SMS_FILE_DIR = Path(os.environ.get("SMS_FILE_DIR", BASE_DIR / "var" / "sms"))
+# The brandname texts come from (Kannel's `from`; the carrier must have registered it).
+SMS_SENDER = os.environ.get("SMS_SENDER", CITY_DEFINITION.app_name)
+# Where the gateway reaches this service with delivery reports (e.g. http://10.0.0.5:8000);
+# empty: none are asked for, and a text stays "sent".
+SMS_STATUS_BASE_URL = os.environ.get("SMS_STATUS_BASE_URL", "").rstrip("/")
+# Seconds to wait for the gateway's answer; a timeout is a transient failure (retried).
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10)
+# A transient failure is retried after this many seconds, doubling each time (at most 5
+# minutes), for as long as the text is worth sending: a code's lifetime.
+SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 5)
+KANNEL_SENDSMS_URL = os.environ.get("KANNEL_SENDSMS_URL", "http://127.0.0.1:13013/cgi-bin/sendsms")
+KANNEL_USERNAME = os.environ.get("KANNEL_USERNAME", "")
+KANNEL_PASSWORD = os.environ.get("KANNEL_PASSWORD", "")
+# The smsc-id of the carrier connection to use (empty: Kannel's routing decides).
+KANNEL_SMSC = os.environ.get("KANNEL_SMSC", "")
+if SMS_BACKEND == "kannel" and not (KANNEL_USERNAME and KANNEL_PASSWORD):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=kannel needs KANNEL_USERNAME and KANNEL_PASSWORD (a sendsms-user)."
+    )
+# A provider's own HTTP API (SMS_BACKEND=http): where, how, which field holds what, and how
+# to sign in ("basic:user:password", "bearer:token", "header:Name:value" or empty).
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_METHOD = os.environ.get("SMS_HTTP_METHOD", "POST").upper()
+SMS_HTTP_FORMAT = os.environ.get("SMS_HTTP_FORMAT", "json")
+SMS_HTTP_FIELDS = env_mapping("SMS_HTTP_FIELDS", "to=to,text=text,from=from")
+SMS_HTTP_AUTH = os.environ.get("SMS_HTTP_AUTH", "")
+# The field of the provider's JSON answer that holds its message id (dots for nesting).
+SMS_HTTP_ID_FIELD = os.environ.get("SMS_HTTP_ID_FIELD", "")
+if SMS_BACKEND == "http":
+    if not SMS_HTTP_URL.startswith(("http://", "https://")):
+        raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL (http:// or https://).")
+    if SMS_HTTP_METHOD not in ("GET", "POST"):
+        raise ImproperlyConfigured(f"SMS_HTTP_METHOD={SMS_HTTP_METHOD!r}: use GET or POST.")
+    if SMS_HTTP_FORMAT not in ("json", "form"):
+        raise ImproperlyConfigured(f"SMS_HTTP_FORMAT={SMS_HTTP_FORMAT!r}: use json or form.")
+    if not {"to", "text"} <= SMS_HTTP_FIELDS.keys():
+        raise ImproperlyConfigured("SMS_HTTP_FIELDS must name the fields for to and text.")
+    if SMS_HTTP_AUTH and SMS_HTTP_AUTH.split(":", 1)[0] not in ("basic", "bearer", "header"):
+        raise ImproperlyConfigured(
+            "SMS_HTTP_AUTH: use basic:user:password, bearer:token or header:Name:value."
+        )
+
+# What texts may cost (accounts.sms_limits): only numbers of these countries (ISO 3166 codes)
+# get a text; each number, each number block (the first SMS_PREFIX_DIGITS digits) and each
+# client address may cause only so many texts an hour and a day; all texts together stop at
+# the hourly and daily budgets (operators are alerted). Counted in the cache (Redis).
+SMS_ALLOWED_COUNTRIES = [code.upper() for code in env_list("SMS_ALLOWED_COUNTRIES", ["VN"])]
+SMS_LIMIT_PER_NUMBER = env_limits("SMS_LIMIT_PER_NUMBER", "3/hour,10/day")
+SMS_LIMIT_PER_PREFIX = env_limits("SMS_LIMIT_PER_PREFIX", "30/hour,200/day")
+SMS_LIMIT_PER_CLIENT = env_limits("SMS_LIMIT_PER_CLIENT", "20/hour,100/day")
+SMS_PREFIX_DIGITS = env_int("SMS_PREFIX_DIGITS", 7)
+SMS_HOURLY_BUDGET = env_int("SMS_HOURLY_BUDGET", 300)
+SMS_DAILY_BUDGET = env_int("SMS_DAILY_BUDGET", 2000)
+
+# One-time codes (accounts.codes): valid this long; each client address gets this many wrong
+# tries per code, all of them together VERIFICATION_CODE_MAX_WRONG (the address that asked for
+# the code keeps its own tries); a new code at most once per interval.
 VERIFICATION_CODE_TTL = timedelta(minutes=10)
 VERIFICATION_CODE_MAX_ATTEMPTS = 5
+VERIFICATION_CODE_MAX_WRONG = 10
 VERIFICATION_CODE_RESEND_INTERVAL = timedelta(seconds=60)
 
 # Notifications: always the in-app inbox; push through PUSH_BACKEND (log, locmem, fcm or a
@@ -425,6 +528,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.sweep_deliveries",
         "schedule": 300.0,
     },
+    "accounts-sweep-texts": {"task": "accounts.sweep_texts", "schedule": 60.0},
     "reports-sweep-unnotified": {"task": "reports.sweep_unnotified", "schedule": 60.0},
     "alerts-sweep-publishing": {"task": "alerts.sweep_publishing", "schedule": 300.0},
     "reports-purge-idempotency-keys": {
@@ -531,14 +635,40 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ReportStatusEnum": "reports.models.ReportStatus"},
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+# Logs (hues.logs): one line per request and per task, with the request id, secrets masked;
+# as JSON lines in production, as text for a person at `bin/serve`.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "console" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or console.")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=os.environ.get("LOG_LEVEL", "INFO"))
+# The request id: a well-formed X-Request-ID (a UUID) is kept, anything else replaced by a new
+# one; sent back in the answer and carried into the request's tasks (django-guid, hues.celery).
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": REQUEST_ID_HEADER,
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+    "UUID_FORMAT": "string",
 }
+# A worker logs through LOGGING too (hues.celery), not through a root logger of Celery's.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Metrics (hues.metrics): /metrics answers only requests carrying this bearer token; unset,
+# only requests made on this machine straight to the server.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# A Celery worker serves its own processes' metrics on this host:port (empty: it does not).
+WORKER_METRICS_ADDRESS = os.environ.get("WORKER_METRICS_ADDRESS", "")
+_HOST_PORT = re.compile(r"(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}")
+if WORKER_METRICS_ADDRESS and not _HOST_PORT.fullmatch(WORKER_METRICS_ADDRESS):
+    raise ImproperlyConfigured(
+        f"WORKER_METRICS_ADDRESS={WORKER_METRICS_ADDRESS!r}: use host:port, e.g. 127.0.0.1:9808."
+    )
+# Health (hues.health): the dependencies whose failure makes /health/ready answer 503.
+READINESS_CHECKS = env_list("READINESS_CHECKS", ["database", "cache", "broker"])
+if not set(READINESS_CHECKS) <= {"database", "cache", "broker"}:
+    raise ImproperlyConfigured(
+        f"READINESS_CHECKS={','.join(READINESS_CHECKS)!r}: name database, cache or broker."
+    )
 
 # Security headers on every answer (Django's SecurityMiddleware and XFrameOptionsMiddleware).
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -557,8 +687,8 @@ if not DEBUG:
             "https",
         )
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    # Load balancers probe the health endpoint over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+    # Load balancers probe the health endpoints, and Prometheus scrapes, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$", r"^health/(live|ready)$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)

@@ -12,6 +12,9 @@ os.environ.setdefault("SECURE_COOKIES", "false")
 # The test client speaks plain HTTP; tests that check the redirect turn it on.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="hues-media-"))
+# Each test's connections close with it, as before PostgreSQL kept them by default (the
+# production default is checked in tests/accounts/test_settings.py).
+os.environ.setdefault("CONN_MAX_AGE", "0")
 
 from hues.cache import ResilientRedisCache
 from hues.settings import *  # noqa: F403
@@ -47,3 +50,12 @@ class WorkerRedisCache(ResilientRedisCache):
         keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
         if keys:
             client.delete(*keys)
+
+
+# The SMS limits and budgets out of the way; the tests of the limits set low ones
+# (tests/accounts/conftest.py: sms_limits).
+SMS_LIMIT_PER_NUMBER = {"hour": 100_000, "day": 100_000}
+SMS_LIMIT_PER_PREFIX = {"hour": 100_000, "day": 100_000}
+SMS_LIMIT_PER_CLIENT = {"hour": 100_000, "day": 100_000}
+SMS_HOURLY_BUDGET = 1_000_000
+SMS_DAILY_BUDGET = 1_000_000

@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from hues.city import city_text
-from hues.views import health
+from hues.metrics import metrics_view
+from hues.views import health, live, ready
 from reports.media import photo_file
 
 admin.site.site_header = city_text(_("%(app)s administration"))
@@ -28,7 +29,16 @@ api_v1: list[URLPattern | URLResolver] = [
 handler404 = "hues.api_errors.page_not_found"
 handler500 = "hues.api_errors.server_error"
 
+# For load balancers and Prometheus: answered before the host check and the session, auth
+# and language middleware (hues.middleware.ProbeMiddleware).
+operations: list[URLPattern | URLResolver] = [
+    path("health/live", live, name="health-live"),
+    path("health/ready", ready, name="health-ready"),
+    path("metrics", metrics_view, name="metrics"),
+]
+
 urlpatterns = [
+    *operations,
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

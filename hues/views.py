@@ -1,7 +1,8 @@
-"""Project-level endpoints."""
+"""Project-level endpoints: health for load balancers."""
 
 from __future__ import annotations
 
+from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -9,6 +10,8 @@ from rest_framework.decorators import throttle_classes as use_throttles
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from hues.health import readiness
 
 
 @extend_schema(
@@ -21,3 +24,26 @@ from rest_framework.response import Response
 @use_throttles([])
 def health(request: Request) -> Response:
     return Response({"status": "ok"})
+
+
+def live(request: HttpRequest) -> JsonResponse:
+    """GET /health/live: the process answers. Touches nothing (no database, cache or
+    session): a load balancer or supervisor restarts an instance that stops answering."""
+    response = JsonResponse({"status": "ok"})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def ready(request: HttpRequest) -> JsonResponse:
+    """GET /health/ready: 200 when the database, the cache and the broker answer within
+    their short timeouts, else 503 naming what is down (hues.health)."""
+    result = readiness()
+    body: dict[str, object] = {"status": "ready" if result.ready else "not_ready"}
+    if not result.ready:
+        body["down"] = result.down
+    body["checks"] = result.checks
+    response = JsonResponse(body, status=200 if result.ready else 503)
+    response["Cache-Control"] = "no-store"
+    if not result.ready:
+        response["Retry-After"] = "5"
+    return response

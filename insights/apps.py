@@ -10,7 +10,13 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         # Register the Celery tasks in every process, so services can enqueue them by name.
         # The SQLite median aggregate of the statistics, on every new connection.
+        from hues import metrics
+
         from . import (
             stats,  # noqa: F401
             tasks,  # noqa: F401
         )
+        from .metrics import reports_by_agency
+
+        # hues_reports_open and hues_reports_overdue, read when /metrics is scraped.
+        metrics.register_source("reports", reports_by_agency)

@@ -41,7 +41,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from accounts.sms import send_sms
+from accounts.sms_limits import PhoneNotAllowed
+from accounts.texts import text_send_now
 from hues.city import current_city
 from hues.dates import short_time
 from hues.scheduling import enqueue, enqueue_on_commit
@@ -609,9 +610,16 @@ def caller_text(event: Event) -> str:
 
 def caller_text_send(*, event_id: int) -> bool:
     """Text the caller the result of the report filed for them (the `reports.text_caller`
-    task); False when there is no one to text any more."""
+    task), through the accounts outbox: the SMS budget and allowed countries count it, and a
+    retried task sends it once (its key). False when there is no one to text any more, or
+    the number may not be texted."""
     event = Event.objects.select_related("report").filter(pk=event_id).first()
     if event is None or not _caller_hears(event):
         return False
-    send_sms(event.report.caller_phone, caller_text(event))
+    try:
+        text_send_now(
+            phone=event.report.caller_phone, body=caller_text(event), key=f"caller:{event.pk}"
+        )
+    except PhoneNotAllowed:
+        return False
     return True

@@ -30,6 +30,7 @@ from django.db.models import Case, Field, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hues import metrics
 from hues.errors import Conflict, InvalidInput, NotPermitted
 from hues.scheduling import enqueue_on_commit
 from reports import deadlines
@@ -427,6 +428,14 @@ def _check_allowed(report: Report, name: str, actor: User | None) -> Transition:
     return transition
 
 
+def _observe_routing(report: Report, name: str) -> None:
+    """The time from filing to the first routing to an agency (hues_routing_lag_seconds),
+    once the routing commits."""
+    if name == "route" and report.routed_at is not None:
+        lag = (report.routed_at - report.created_at).total_seconds()
+        transaction.on_commit(lambda: metrics.report_routed(lag_seconds=lag))
+
+
 def _perform(
     report: Report,
     name: str,
@@ -439,6 +448,7 @@ def _perform(
     """Check and apply one transition to a row locked by the caller; record its Event."""
     event, fields = _apply(report, name, actor=actor, message=message, data=data, changes=changes)
     report.save(update_fields=sorted(fields))
+    _observe_routing(report, name)
     event.save()
     enqueue_on_commit("reports.notify", event.pk)
     return event
@@ -592,6 +602,7 @@ def reports_route(*, report_ids: Iterable[int]) -> list[Report]:
             name, data, changes = _routing(report, snapshot, calendar, now)
             event, _fields = _apply(report, name, actor=None, data=data, changes=changes, now=now)
             events.append(event)
+            _observe_routing(report, name)
         _update_each(reports, _ROUTING_FIELDS)
         Event.objects.bulk_create(events)
         # One UPDATE and one INSERT send no post_save: the cached pages are dropped here.

@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from hues import metrics
 from hues.db import replica
 from hues.workhours import parse_working_hours
 from reports.deadlines import WorkCalendar
@@ -269,9 +270,9 @@ def feed_cache_get(
         found = cache.get_many([*names, key])
     versions = tuple(found.get(name) or "0" for name in names)
     entry = found.get(key)
-    if entry is not None and tuple(entry[0]) == versions:
-        return versions, entry[1]
-    return versions, None
+    hit = entry is not None and tuple(entry[0]) == versions
+    metrics.cache_lookup(cache="detail" if reference else "feed", hit=hit)
+    return versions, entry[1] if entry is not None and hit else None
 
 
 def feed_cache_set(key: str, versions: tuple[str, ...], page: Any) -> None:

@@ -21,6 +21,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, shape
 from shapely.geometry.base import BaseGeometry
 
+from hues import metrics
 from hues.city import city_text
 from hues.errors import Conflict, InvalidInput, NotPermitted
 from hues.scheduling import enqueue_on_commit
@@ -201,6 +202,9 @@ def report_create(
         if on_created is not None:
             on_created(report)
         enqueue_on_commit("reports.route", report.pk)
+        transaction.on_commit(
+            lambda: metrics.report_created(channel=channel, category=category.code)
+        )
     return report
 
 

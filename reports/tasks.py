@@ -10,6 +10,8 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.db import OperationalError
 
+from accounts.sms_limits import SmsBudgetSpent
+from accounts.texts import TextNotSent
 from hues.scheduling import enqueue
 from reports import audience, idempotency, lifecycle, selectors, services
 
@@ -75,10 +77,11 @@ def notify_many(event_ids: list[int]) -> None:
 
 @shared_task(
     name="reports.text_caller",
-    autoretry_for=(OSError, OperationalError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
+    # The gateway away (TextNotSent) or the day's SMS budget spent: later, within the day.
+    autoretry_for=(OSError, OperationalError, TextNotSent, SmsBudgetSpent),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=8,
 )
 def text_caller(event_id: int) -> None:
     """The result of a report filed for a caller, texted to them (reports.audience)."""

@@ -49,6 +49,7 @@ DATA_MIGRATIONS = [
     ("accounts.migrations.0003_roles", "create_roles"),
     ("accounts.migrations.0005_holiday_permissions", "grant"),
     ("accounts.migrations.0006_lockout_permissions", "grant"),
+    ("accounts.migrations.0009_text_message_permissions", "grant"),
     ("reports.migrations.0004_holidays_2026", "load_holidays"),
     ("open311.migrations.0002_role_permissions", "grant"),
     ("alerts.migrations.0002_role_permissions", "grant"),
@@ -187,6 +188,32 @@ def throttle_rates(settings: Any) -> Callable[..., None]:
         cache.clear()
 
     return set_rates
+
+
+@pytest.fixture
+def sms_limits(settings: Any) -> Callable[..., None]:
+    """Set some SMS limits (accounts.sms_limits), every count starting afresh:
+    sms_limits(number={"hour": 3}, daily_budget=5)."""
+    from django.core.cache import cache
+
+    unlimited = {"hour": 100_000, "day": 100_000}
+
+    def set_limits(
+        *,
+        number: dict[str, int] | None = None,
+        prefix: dict[str, int] | None = None,
+        client: dict[str, int] | None = None,
+        hourly_budget: int = 1_000_000,
+        daily_budget: int = 1_000_000,
+    ) -> None:
+        settings.SMS_LIMIT_PER_NUMBER = number or unlimited
+        settings.SMS_LIMIT_PER_PREFIX = prefix or unlimited
+        settings.SMS_LIMIT_PER_CLIENT = client or unlimited
+        settings.SMS_HOURLY_BUDGET = hourly_budget
+        settings.SMS_DAILY_BUDGET = daily_budget
+        cache.clear()
+
+    return set_limits
 
 
 @pytest.fixture

@@ -51,9 +51,31 @@ class RegisterInput(serializers.Serializer):
 
 
 class RegisterOutput(serializers.Serializer):
-    phone = serializers.CharField()
-    is_verified = serializers.BooleanField()
+    phone = serializers.CharField(
+        help_text=_("The number the code was texted to, masked: +8490****456.")
+    )
+    is_verified = serializers.BooleanField(help_text=_("Always false: the code is to come."))
     detail = serializers.CharField()
+
+
+class CodeResendInput(serializers.Serializer):
+    phone = PhoneField()
+
+
+class DeliveryReportInput(serializers.Serializer):
+    """A gateway's delivery report on a text (Kannel's dlr-url, or a provider's callback)."""
+
+    id = serializers.CharField(max_length=20)
+    token = serializers.CharField(max_length=64)
+    type = serializers.CharField(
+        max_length=20,
+        help_text=_(
+            "Kannel's report type (1, 2, 4, 8, 16) or its name: delivered, undelivered, "
+            "buffered, accepted, rejected."
+        ),
+    )
+    answer = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    foreign = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
 class VerifyInput(serializers.Serializer):

@@ -1,7 +1,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts.api.views import AuthViewSet, DeviceViewSet, MeViewSet, TokenRefresh, TokenView
+from accounts.api.views import (
+    AuthViewSet,
+    DeliveryReportView,
+    DeviceViewSet,
+    MeViewSet,
+    TokenRefresh,
+    TokenView,
+)
 
 router = SimpleRouter(trailing_slash=False)
 router.register("auth", AuthViewSet, basename="auth")
@@ -20,5 +27,6 @@ urlpatterns = [
         DeviceViewSet.as_view({"delete": "destroy"}),
         name="me-device",
     ),
+    path("sms/delivery-report", DeliveryReportView.as_view(), name="sms-delivery-report"),
     *router.urls,
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -15,12 +16,15 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts import devices, services
+from accounts import devices, services, texts
 from accounts.api.serializers import (
+    CodeResendInput,
+    DeliveryReportInput,
     DetailOutput,
     DeviceInput,
     DeviceOutput,
@@ -37,11 +41,35 @@ from accounts.api.serializers import (
     VerifyInput,
 )
 from accounts.models import User
+from accounts.phones import mask_phone
 from accounts.selectors import request_user
+from accounts.sms_limits import client_key
 from accounts.throttling import PhoneThrottle
 from hues.api_schema import error_response
 from hues.errors import InvalidInput, TooManyRequests
-from hues.throttling import IPThrottle, UserThrottle
+from hues.throttling import IPThrottle, UserThrottle, client_address
+
+
+def _client(request: Request) -> str:
+    """The caller as the SMS limits and the code checks count it: its address, hashed."""
+    return client_key(client_address(request))
+
+
+# What the operations that text a code may answer besides success.
+SMS_REFUSALS = {
+    400: error_response(
+        "`invalid` (fields); `invalid_phone`: not a mobile number; `phone_not_allowed`: the "
+        "number's country gets no texts (SMS_ALLOWED_COUNTRIES)."
+    ),
+    429: error_response(
+        "`throttled`: too many requests; `sms_limit`: too many texts for this number, its "
+        "block of numbers or this network (the SMS limits); see Retry-After."
+    ),
+    503: error_response(
+        "`sms_unavailable`: the hourly or daily SMS budget is spent, no text goes out until "
+        "Retry-After; `service_unavailable`: the database is away for a moment."
+    ),
+}
 
 
 def _per_phone_and_address(*scopes: str) -> list[BaseThrottle]:
@@ -57,35 +85,91 @@ class AuthViewSet(viewsets.GenericViewSet):
     permission_classes = [AllowAny]
 
     def get_throttles(self) -> list[BaseThrottle]:
-        """Registration and password reset text a code: they count as code sending too."""
+        """Registration, a new code and password reset text a code: they count as code
+        sending too. Checking a code is limited per address only: wrong codes are counted per
+        code and client (accounts.codes), so that naming someone's number cannot lock them
+        out."""
         if self.action == "register":
             return _per_phone_and_address("register", "code_send")
-        if self.action == "password_reset":
+        if self.action in ("password_reset", "code_resend"):
             return _per_phone_and_address("code_send")
         if self.action == "logout":
             return [UserThrottle("auth"), IPThrottle("auth_ip")]
-        return _per_phone_and_address("auth")
+        return [IPThrottle("auth_ip")]
 
-    @extend_schema(request=RegisterInput, responses={201: RegisterOutput})
+    @extend_schema(
+        summary="Register",
+        description=(
+            "Registers a citizen and texts a 6-digit code to the phone. The answer is the same "
+            "whether or not the number has an account: an account's owner is texted that "
+            "someone tried to register their number, and nothing of the account changes. A "
+            "registration waiting for its code is never replaced: another one for the number "
+            "answers 409 until the code expires (10 minutes)."
+        ),
+        request=RegisterInput,
+        responses={
+            201: RegisterOutput,
+            **SMS_REFUSALS,
+            400: error_response(
+                "`invalid` (fields); `invalid_password` (the password rules); `invalid_phone`: "
+                "not a mobile number; `phone_not_allowed`: the number's country gets no texts."
+            ),
+            409: error_response(
+                "`registration_pending`: a code went to this number less than 10 minutes ago; "
+                "enter it, ask for a new one (`auth/verify/resend`), or retry after "
+                "Retry-After."
+            ),
+        },
+    )
     @action(detail=False, methods=["post"])
     def register(self, request: Request) -> Response:
         data = RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_register(**data.validated_data)
+        phone = services.user_register(**data.validated_data, client=_client(request))
         body = {
-            "phone": user.phone,
-            "is_verified": user.is_verified,
+            "phone": mask_phone(phone),
+            "is_verified": False,
             "detail": _("We sent a 6-digit code to your phone."),
         }
         return Response(RegisterOutput(body).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=VerifyInput, responses={200: MeOutput})
+    @extend_schema(
+        summary="Verify the phone with its code",
+        description=(
+            "Every refusal answers `invalid_code`: a wrong, expired or used code, an unknown "
+            "number, or too many wrong codes from this address (each address has five per code, "
+            "and waits a few seconds between the later ones). Ask for a new code then."
+        ),
+        request=VerifyInput,
+        responses={
+            200: MeOutput,
+            400: error_response("`invalid` (fields); `invalid_code`: the code is refused."),
+        },
+    )
     @action(detail=False, methods=["post"])
     def verify(self, request: Request) -> Response:
         data = VerifyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_verify_phone(**data.validated_data)
+        user = services.user_verify_phone(**data.validated_data, client=_client(request))
         return Response(MeOutput(user).data)
+
+    @extend_schema(
+        summary="Ask for a new verification code",
+        description=(
+            "Texts a new 6-digit code to a registration waiting for one; the previous code "
+            "stops working. The answer is the same for every number; a number gets at most "
+            "one code a minute."
+        ),
+        request=CodeResendInput,
+        responses={202: DetailOutput, **SMS_REFUSALS},
+    )
+    @action(detail=False, methods=["post"], url_path="verify/resend", url_name="verify-resend")
+    def code_resend(self, request: Request) -> Response:
+        data = CodeResendInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.phone_code_resend(**data.validated_data, client=_client(request))
+        body = {"detail": _("If a registration waits for this number, we sent it a new code.")}
+        return Response(DetailOutput(body).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=LogoutInput, responses={204: None})
     @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated])
@@ -108,22 +192,18 @@ class AuthViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Ask for a password reset code",
         description=(
-            "Texts a 6-digit code to the phone if an active account uses it. The answer is the "
-            "same whether or not there is one; a phone gets at most one code a minute and five "
-            "an hour."
+            "Texts a 6-digit code to the phone if an active account uses it. The answer, and "
+            "the work behind it, are the same whether or not there is one; a phone gets at "
+            "most one code a minute, and the SMS limits count every request."
         ),
         request=PasswordResetInput,
-        responses={
-            202: DetailOutput,
-            400: error_response("`invalid`: not a phone number."),
-            429: error_response("`throttled`: too many requests."),
-        },
+        responses={202: DetailOutput, **SMS_REFUSALS},
     )
     @action(detail=False, methods=["post"], url_path="password/reset", url_name="password-reset")
     def password_reset(self, request: Request) -> Response:
         data = PasswordResetInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.user_password_reset_request(**data.validated_data)
+        services.user_password_reset_request(**data.validated_data, client=_client(request))
         body = {"detail": _("If an account uses this number, we sent a 6-digit code to it.")}
         return Response(DetailOutput(body).data, status=status.HTTP_202_ACCEPTED)
 
@@ -140,7 +220,6 @@ class AuthViewSet(viewsets.GenericViewSet):
                 "`invalid` (fields), `invalid_password` (the password rules), "
                 "`invalid_code` (wrong, expired or used code, or too many wrong codes)."
             ),
-            429: error_response("`throttled`: too many requests."),
         },
     )
     @action(
@@ -152,7 +231,7 @@ class AuthViewSet(viewsets.GenericViewSet):
     def password_reset_confirm(self, request: Request) -> Response:
         data = PasswordResetConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.user_password_reset_confirm(**data.validated_data)
+        services.user_password_reset_confirm(**data.validated_data, client=_client(request))
         body = {"detail": _("Your password was changed. Sign in with the new password.")}
         return Response(DetailOutput(body).data)
 
@@ -287,3 +366,39 @@ class DeviceViewSet(viewsets.GenericViewSet):
     def destroy(self, request: Request, token: str) -> Response:
         devices.device_forget(user=_me(request), token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(exclude=True)
+class DeliveryReportView(APIView):
+    """The SMS gateway's delivery reports (Kannel's dlr-url, GET; or a provider's callback,
+    GET or POST): recorded on the text whose signed URL the gateway was given. Not for the
+    app: no token, no throttle (one gateway reports on every text). An answer other than 200
+    (the database away a moment) makes smsbox ask again (its http-request-retry)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[Any] = []
+
+    def get(self, request: Request) -> Response:
+        return self._record(request.query_params)
+
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if isinstance(data, QueryDict):  # a form
+            data = data.dict()
+        body = data if isinstance(data, dict) else {}
+        return self._record({**request.query_params.dict(), **body})
+
+    def _record(self, values: Any) -> Response:
+        data = DeliveryReportInput(data=values)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        texts.text_record_report(
+            text_id=fields["id"],
+            token=fields["token"],
+            status=fields["type"],
+            answer=fields.get("answer", ""),
+            gateway_id=fields.get("foreign", ""),
+        )
+        # 200, not 204: smsbox takes any other answer for a failure, and asks again.
+        return Response(DetailOutput({"detail": "recorded"}).data)

@@ -95,7 +95,7 @@ def ungrant(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("reports", "0014_back_office_editor"),
-        ("accounts", "0008_role_hotline"),
+        ("accounts", "0010_role_hotline"),
     ]
 
     operations = [

@@ -54,6 +54,19 @@ def register(
 
 
 @pytest.fixture
+def resend(
+    db: None, api: APIClient, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> Callable[..., Response]:
+    """POST /auth/verify/resend, running the after-commit SMS task."""
+
+    def post(phone: str = PHONE) -> Response:
+        with django_capture_on_commit_callbacks(execute=True):
+            return api.post("/api/v1/auth/verify/resend", {"phone": phone}, format="json")
+
+    return post
+
+
+@pytest.fixture
 def verify(db: None, api: APIClient) -> Callable[..., Response]:
     """POST /auth/verify."""
 

@@ -8,9 +8,10 @@ import re
 import pytest
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts.models import Device, PhoneCode, User
-from accounts.phones import InvalidPhoneNumber, normalize_phone
-from accounts.services import DELETED_USER_NAME, phone_code_send
+from accounts.codes import phone_code_create
+from accounts.models import Device, PhoneCode, TextMessage, User
+from accounts.phones import InvalidPhoneNumber, mask_phone, normalize_phone
+from accounts.services import DELETED_USER_NAME
 from reports.models import Area, Report
 from tests.conftest import PHU_XUAN, PHU_XUAN_POINT
 
@@ -159,11 +160,26 @@ def test_the_push_devices_are_forgotten(citizen, other_citizen, delete_me):
 
 
 def test_pending_phone_codes_are_removed(citizen, delete_me):
-    phone_code_send(user=citizen, purpose=PhoneCode.Purpose.RESET)
+    phone_code_create(user=citizen, purpose=PhoneCode.Purpose.RESET)
 
     delete_me(citizen)
 
     assert not PhoneCode.objects.filter(user=citizen).exists()
+
+
+def test_the_outbox_keeps_the_texts_with_the_number_masked(
+    citizen, delete_me, api, django_capture_on_commit_callbacks
+):
+    phone = citizen.phone
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("/api/v1/auth/password/reset", {"phone": phone})
+    assert TextMessage.objects.get(user=citizen).phone == phone
+
+    delete_me(citizen)
+
+    (text,) = TextMessage.objects.filter(kind=TextMessage.Kind.RESET)
+    assert text.phone == mask_phone(phone)
+    assert text.user == citizen
 
 
 def test_the_reports_stay_with_the_name_hidden(citizen, citizens_report, delete_me):

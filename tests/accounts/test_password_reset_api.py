@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts import services
+from accounts.codes import code_of, phone_code_create
 from accounts.models import PhoneCode, User
 from tests.accounts.conftest import PHONE, PHONE_NATIONAL, code_in, wrong
 from tests.factories import UserFactory
@@ -131,23 +131,27 @@ def test_a_new_code_may_be_asked_for_once_a_minute_has_passed(user, ask, sms_out
     assert len(sms_outbox) == 2
 
 
-def test_a_phone_gets_at_most_five_reset_codes_an_hour(user, ask, sms_outbox, clock):
-    for _ in range(7):
-        assert ask().status_code == 202
+def test_a_phone_gets_at_most_its_hourly_limit_of_texts(user, ask, sms_outbox, clock, sms_limits):
+    sms_limits(number={"hour": 3})
+    answers = []
+    for _ in range(4):
+        answers.append(ask())
         clock.shift(MINUTE)
 
-    assert len(sms_outbox) == services.RESET_CODES_PER_HOUR == 5
+    assert [answer.status_code for answer in answers] == [202, 202, 202, 429]
+    assert answers[3].json()["code"] == "sms_limit"
+    assert len(sms_outbox) == 3
 
 
-def test_the_hourly_limit_on_codes_passes_with_the_hour(user, ask, sms_outbox, clock):
-    for _ in range(services.RESET_CODES_PER_HOUR):
+def test_the_hourly_limit_passes_with_the_hour(user, ask, sms_outbox, clock, sms_limits):
+    sms_limits(number={"hour": 3})
+    for _ in range(3):
         ask()
         clock.shift(MINUTE)
     clock.shift(timedelta(hours=1))
 
-    ask()
-
-    assert len(sms_outbox) == services.RESET_CODES_PER_HOUR + 1
+    assert ask().status_code == 202
+    assert len(sms_outbox) == 4
 
 
 def test_asking_for_a_reset_changes_nothing_about_the_account(user, ask):
@@ -323,10 +327,9 @@ def test_only_the_latest_code_works(user, ask, sms_outbox, confirm, clock):
 def test_a_phone_verification_code_is_no_reset_code(
     user, sms_outbox, confirm, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        services.phone_code_send(user=user, purpose=PhoneCode.Purpose.VERIFY)
+    record = phone_code_create(user=user, purpose=PhoneCode.Purpose.VERIFY)
 
-    response = confirm(code_in(sms_outbox[-1].text))
+    response = confirm(code_of(record))
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_code"

@@ -6,19 +6,21 @@ from datetime import timedelta
 
 import pytest
 
-from accounts.models import PhoneCode, Role, User
+from accounts.codes import code_of
+from accounts.models import PhoneCode, Role, TextMessage, User
 from tests.accounts.conftest import FULL_NAME, PASSWORD, PHONE, PHONE_NATIONAL, code_in
 from tests.factories import UserFactory
 
 MINUTE = timedelta(seconds=60)
+CODE_LIFETIME = timedelta(minutes=10)
 
 
-def test_registering_answers_201_with_the_e164_phone_and_no_verification(register):
+def test_registering_answers_201_with_the_masked_phone_and_no_verification(register):
     response = register()
 
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["phone"] == PHONE
+    assert body["phone"] == "+8490****456"
     assert body["is_verified"] is False
     assert body["detail"]
 
@@ -68,14 +70,16 @@ def test_the_response_does_not_contain_the_code(register, last_code):
     assert last_code() not in response.content.decode()
 
 
-def test_only_a_hash_of_the_code_is_stored(register, last_code):
+def test_the_code_is_stored_nowhere_only_the_nonce_it_is_derived_from(register, last_code):
     register()
 
     code = last_code()
     record = PhoneCode.objects.get(user__phone=PHONE)
-    assert len(record.code_hash) == 64
-    stored = [str(getattr(record, field.attname)) for field in PhoneCode._meta.concrete_fields]
-    assert not any(code in value for value in stored)
+    assert len(record.nonce) == 32
+    assert code_of(record) == code
+    for row in (record, TextMessage.objects.get(phone=PHONE)):
+        stored = [str(getattr(row, field.attname)) for field in row._meta.concrete_fields]
+        assert not any(code in value for value in stored), stored
 
 
 def test_the_code_is_for_phone_verification_and_unused(register):
@@ -89,7 +93,7 @@ def test_the_code_is_for_phone_verification_and_unused(register):
 
 def test_registering_the_same_phone_in_the_other_form_is_the_same_account(register, clock):
     assert register(phone=PHONE_NATIONAL).status_code == 201
-    clock.shift(MINUTE)
+    clock.shift(CODE_LIFETIME)
 
     response = register(phone="+84 905 123 456", full_name="Phạm Hoa")
 
@@ -98,9 +102,11 @@ def test_registering_the_same_phone_in_the_other_form_is_the_same_account(regist
     assert User.objects.get().full_name == "Phạm Hoa"
 
 
-def test_registering_an_unverified_phone_again_replaces_its_password(register, clock):
+def test_registering_an_unverified_phone_again_once_its_code_expired_replaces_its_password(
+    register, clock
+):
     register()
-    clock.shift(MINUTE)
+    clock.shift(CODE_LIFETIME)
 
     register(password="một-mật-khẩu-mới-99")
 
@@ -109,23 +115,34 @@ def test_registering_an_unverified_phone_again_replaces_its_password(register, c
     assert not user.check_password(PASSWORD)
 
 
-def test_a_verified_phone_cannot_register_again(register, sms_outbox):
+def test_registering_a_verified_phone_answers_as_for_a_new_number(register, sms_outbox):
+    new_number = register(phone="0905999888").json()
     UserFactory(phone=PHONE, full_name="Chủ số máy")
 
     response = register(phone=PHONE_NATIONAL)
 
-    assert response.status_code == 400
-    body = response.json()
-    assert body["code"] == "phone_taken"
-    assert body["fields"]["phone"][0]["code"] == "phone_taken"
-    assert sms_outbox == []
+    assert response.status_code == 201
+    assert response.json() == {**new_number, "phone": "+8490****456"}
+
+
+def test_the_owner_of_a_verified_phone_is_texted_a_notice_and_no_code(register, sms_outbox):
+    owner = UserFactory(phone=PHONE, full_name="Chủ số máy", language="en")
+
+    register(phone=PHONE_NATIONAL)
+
+    (message,) = sms_outbox
+    assert message.phone == PHONE
+    assert "someone tried to register" in message.text
+    assert not any(character.isdigit() for character in message.text)
+    assert TextMessage.objects.get(user=owner).kind == TextMessage.Kind.NOTICE
 
 
 def test_a_refused_registration_changes_nothing_on_the_verified_account(register):
     owner = UserFactory(phone=PHONE, full_name="Chủ số máy")
 
-    register(phone=PHONE_NATIONAL, password="kẻ-chiếm-đoạt-77", full_name="Kẻ lạ")
+    response = register(phone=PHONE_NATIONAL, password="kẻ-chiếm-đoạt-77", full_name="Kẻ lạ")
 
+    assert response.status_code == 201
     owner.refresh_from_db()
     assert owner.full_name == "Chủ số máy"
     assert owner.check_password("correct-horse-42")
@@ -137,8 +154,7 @@ def test_an_unverified_staff_account_cannot_be_taken_over_by_registering(registe
 
     response = register()
 
-    assert response.status_code == 400
-    assert response.json()["code"] == "phone_taken"
+    assert response.status_code == 201
     staff_a.refresh_from_db()
     assert staff_a.role == Role.STAFF
     assert staff_a.check_password("correct-horse-42")
@@ -217,17 +233,19 @@ def test_a_full_name_longer_than_150_characters_is_refused(register):
     assert response.json()["fields"]["full_name"][0]["code"] == "max_length"
 
 
-def test_a_second_code_request_within_a_minute_is_throttled(register, clock):
+def test_registering_a_waiting_phone_again_is_refused_until_its_code_expires(register, clock):
     register()
-    clock.shift(MINUTE - timedelta(seconds=1))
+    clock.shift(CODE_LIFETIME - timedelta(seconds=30))
 
     response = register()
 
-    assert response.status_code == 429
-    assert response.json()["code"] == "code_recently_sent"
+    assert response.status_code == 409
+    assert response.json()["code"] == "registration_pending"
+    assert response.json()["fields"]["phone"][0]["code"] == "registration_pending"
+    assert response["Retry-After"] == "31"
 
 
-def test_a_throttled_code_request_sends_nothing_and_changes_nothing(register, sms_outbox, clock):
+def test_a_refused_registration_sends_nothing_and_changes_nothing(register, sms_outbox, clock):
     register()
     clock.shift(timedelta(seconds=10))
 
@@ -240,25 +258,53 @@ def test_a_throttled_code_request_sends_nothing_and_changes_nothing(register, sm
     assert PhoneCode.objects.filter(user=user).count() == 1
 
 
-def test_a_new_code_may_be_requested_once_a_minute_has_passed(register, sms_outbox, clock):
+def test_a_second_registration_of_a_verified_phone_is_refused_as_for_a_new_number(register, clock):
+    UserFactory(phone=PHONE)
+    register(phone="0905999888")
     register()
     clock.shift(MINUTE)
 
-    response = register()
+    assert register(phone="0905999888").status_code == 409
+    assert register().status_code == 409
 
-    assert response.status_code == 201
+
+def test_a_new_code_may_be_asked_for_once_a_minute_has_passed(register, resend, sms_outbox, clock):
+    register()
+    clock.shift(MINUTE)
+
+    response = resend()
+
+    assert response.status_code == 202
     assert len(sms_outbox) == 2
+    assert code_in(sms_outbox[1].text) != code_in(sms_outbox[0].text)
 
 
-def test_a_new_code_replaces_the_previous_one(register, verify, sms_outbox, clock, monkeypatch):
-    codes = iter([111111, 222222])
-    monkeypatch.setattr("accounts.services.secrets.randbelow", lambda _: next(codes))
+def test_a_new_code_within_the_minute_is_not_sent(register, resend, sms_outbox, clock):
+    register()
+    clock.shift(MINUTE - timedelta(seconds=1))
+
+    response = resend()
+
+    assert response.status_code == 202
+    assert len(sms_outbox) == 1
+
+
+def test_a_new_code_replaces_the_previous_one(register, resend, verify, sms_outbox, clock):
     register()
     clock.shift(MINUTE)
-    register()
+    resend()
+    first, second = (code_in(message.text) for message in sms_outbox)
 
-    assert verify("111111").status_code == 400
-    assert verify("222222").status_code == 200
+    assert verify(first).status_code == 400
+    assert verify(second).status_code == 200
+
+
+def test_a_new_code_goes_only_to_a_registration_waiting_for_one(db, resend, sms_outbox, citizen):
+    assert resend().status_code == 202  # no account
+    assert resend(phone=citizen.phone).status_code == 202  # verified
+
+    assert sms_outbox == []
+    assert set(TextMessage.objects.values_list("state", flat=True)) == {"skipped"}
 
 
 def test_the_code_still_works_just_before_ten_minutes(register, verify, last_code, clock):
@@ -295,7 +341,7 @@ def test_a_landline_cannot_register_because_it_cannot_receive_the_code(api):
     assert not User.objects.filter(phone="+842343822123").exists()
 
 
-def test_a_deactivated_account_cannot_be_registered_again(api, unverified):
+def test_a_deactivated_account_is_not_registered_again(api, unverified, sms_outbox):
     unverified.is_active = False
     unverified.save()
 
@@ -305,5 +351,7 @@ def test_a_deactivated_account_cannot_be_registered_again(api, unverified):
         format="json",
     )
 
-    assert response.status_code == 400
-    assert response.json()["code"] == "phone_taken"
+    assert response.status_code == 201
+    unverified.refresh_from_db()
+    assert not unverified.is_active
+    assert unverified.full_name != "X"

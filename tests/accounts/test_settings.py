@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
-from hues.settings import env_bool
+from hues.settings import env_bool, env_limits, env_mapping
 
 VARIABLE = "HUES_TEST_FLAG"
 
@@ -87,3 +87,83 @@ def test_settings_refuse_to_start_with_debug_maybe():
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+# The SMS settings
+
+
+def test_sms_limits_read_hourly_and_daily_counts(monkeypatch):
+    monkeypatch.setenv(VARIABLE, "3/hour, 10/day")
+
+    assert env_limits(VARIABLE, "1/hour") == {"hour": 3, "day": 10}
+
+
+@pytest.mark.parametrize("raw", ["3/min", "3", "x/hour", "3/hour,4/hour", "3/hour;10/day"])
+def test_sms_limits_refuse_anything_else(monkeypatch, raw):
+    monkeypatch.setenv(VARIABLE, raw)
+
+    with pytest.raises(ImproperlyConfigured, match=VARIABLE):
+        env_limits(VARIABLE, "1/hour")
+
+
+def test_a_mapping_reads_key_value_pairs(monkeypatch):
+    monkeypatch.setenv(VARIABLE, "to=msisdn, text=content")
+
+    assert env_mapping(VARIABLE, "") == {"to": "msisdn", "text": "content"}
+
+
+@pytest.mark.parametrize("raw", ["to", "to=", "=x", "to=a,text"])
+def test_a_mapping_refuses_pairs_without_both_halves(monkeypatch, raw):
+    monkeypatch.setenv(VARIABLE, raw)
+
+    with pytest.raises(ImproperlyConfigured, match=VARIABLE):
+        env_mapping(VARIABLE, "")
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"SMS_BACKEND": "kannel"}, "KANNEL_USERNAME"),
+        ({"SMS_BACKEND": "http"}, "SMS_HTTP_URL"),
+        ({"SMS_BACKEND": "http", "SMS_HTTP_URL": "https://x.vn", "SMS_HTTP_METHOD": "PUT"}, "GET"),
+        (
+            {"SMS_BACKEND": "http", "SMS_HTTP_URL": "https://x.vn", "SMS_HTTP_AUTH": "magic"},
+            "basic",
+        ),
+        ({"SMS_LIMIT_PER_NUMBER": "lots"}, "SMS_LIMIT_PER_NUMBER"),
+    ],
+)
+def test_an_incomplete_sms_gateway_stops_start_up(environ, message):
+    result = start_settings(SECRET_KEY="a-real-secret-from-the-environment", **environ)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [("postgres://hues@127.0.0.1:5432/hues", 60), ("sqlite:///db.sqlite3", 0)],
+)
+def test_a_server_database_keeps_its_connections_by_default(url, kept):
+    """Nothing a deployment must remember to set for speed: PostgreSQL connections are kept
+    (and checked before reuse) unless CONN_MAX_AGE says otherwise."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import hues.settings as s; d = s.DATABASES['default']; "
+            "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])",
+        ],
+        cwd=django_settings.BASE_DIR,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(django_settings.BASE_DIR),
+            "DEBUG": "true",
+            "DATABASE_URL": url,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.split() == [str(kept), "True"]

@@ -1,4 +1,5 @@
-"""SMS backends: console (at once, to the server's output), file, locmem, or a dotted path."""
+"""SMS backends: console (at once, to the server's output), file, locmem, or a dotted path.
+(Kannel and a provider's HTTP API: test_sms_gateways.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import sys
 import pytest
 
 from accounts import sms
-from accounts.tasks import send_sms_task
+from accounts.models import TextMessage
+from accounts.tasks import send_text
+from accounts.texts import text_queue
 from tests.accounts.conftest import PHONE, code_in
 
 TEXT = "Hue-S: mã xác nhận của bạn là 482913."
@@ -19,8 +22,9 @@ class RecordingBackend:
 
     sent: list[tuple[str, str]] = []
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, status_url: str = "") -> str:
         self.sent.append((phone, text))
+        return "gateway-42"
 
 
 class FlushRecorder(io.StringIO):
@@ -133,7 +137,13 @@ def test_an_unknown_backend_fails_loudly(settings):
         sms.send_sms(PHONE, TEXT)
 
 
-def test_the_send_sms_task_sends_through_the_configured_backend(recording_backend):
-    send_sms_task.delay(PHONE, TEXT)
+def test_the_send_text_task_sends_an_outbox_row_through_the_configured_backend(
+    recording_backend, db
+):
+    text = text_queue(kind=TextMessage.Kind.NOTIFICATION, phone=PHONE, body=TEXT)
+
+    send_text.delay(text.pk)
 
     assert recording_backend == [(PHONE, TEXT)]
+    text.refresh_from_db()
+    assert (text.state, text.gateway_id, text.attempts) == (TextMessage.State.SENT, "gateway-42", 1)

@@ -164,18 +164,31 @@ def test_code_sending_is_limited_per_address(throttle_rates, reference_data):
     assert_throttled(client.post(RESET, {"phone": "0905111403"}, format="json"))
 
 
-def test_code_guessing_is_limited_per_phone(throttle_rates, unverified):
-    throttle_rates(auth="2/min")
-    for n in range(2):
+def test_code_checks_are_limited_per_address(throttle_rates, unverified):
+    throttle_rates(auth_ip="2/min")
+    client = from_address("203.0.113.1")
+    for _ in range(2):
+        client.post(VERIFY, {"phone": unverified.phone, "code": "000000"}, format="json")
+
+    response = client.post(VERIFY, {"phone": "0912000111", "code": "000000"}, format="json")
+
+    assert_throttled(response)
+
+
+def test_code_checks_naming_a_phone_from_many_addresses_do_not_throttle_it(
+    throttle_rates, unverified
+):
+    throttle_rates(auth="2/min", auth_ip="2/min")
+    for n in range(5):
         from_address(f"203.0.113.{n}").post(
             VERIFY, {"phone": unverified.phone, "code": "000000"}, format="json"
         )
 
-    response = from_address("203.0.113.9").post(
+    response = from_address("198.51.100.7").post(
         VERIFY, {"phone": unverified.phone, "code": "000000"}, format="json"
     )
 
-    assert_throttled(response)
+    assert response.status_code == 400  # checked (and wrong), not throttled
 
 
 # Filing reports

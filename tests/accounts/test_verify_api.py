@@ -62,28 +62,48 @@ def test_a_wrong_code_counts_as_an_attempt_although_the_request_fails(code, veri
     assert attempts() == 2
 
 
-def test_five_wrong_codes_are_each_answered_as_invalid(code, verify):
-    answers = [verify(wrong(code)).json()["code"] for _ in range(MAX_ATTEMPTS)]
+def guess_wrong(code, verify, clock, times=MAX_ATTEMPTS):
+    """Wrong codes, far enough apart for each to be checked (a client waits 2, 4, 8 s)."""
+    answers = []
+    for _ in range(times):
+        answers.append(verify(wrong(code)).json()["code"])
+        clock.shift(timedelta(seconds=10))
+    return answers
+
+
+def test_five_wrong_codes_are_each_answered_as_invalid(code, verify, clock):
+    answers = guess_wrong(code, verify, clock)
 
     assert answers == ["invalid_code"] * MAX_ATTEMPTS
+    assert attempts() == MAX_ATTEMPTS
 
 
-def test_after_five_wrong_codes_even_the_right_code_is_refused(code, verify):
-    for _ in range(MAX_ATTEMPTS):
-        verify(wrong(code))
+def test_after_five_wrong_codes_even_the_right_code_is_refused_to_that_address(code, verify, clock):
+    guess_wrong(code, verify, clock)
 
     response = verify(code)
 
-    assert response.status_code == 429
-    assert response.json()["code"] == "too_many_attempts"
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_code"
     assert not User.objects.get(phone=PHONE).is_verified
 
 
-def test_a_new_code_after_a_lockout_verifies_the_phone(code, verify, register, last_code, clock):
-    for _ in range(MAX_ATTEMPTS):
-        verify(wrong(code))
+def test_after_a_second_wrong_code_the_address_waits_before_the_next_is_checked(
+    code, verify, clock
+):
+    guess_wrong(code, verify, clock, times=2)
+    clock.shift(-timedelta(seconds=9))  # 1 s after the second wrong code; 2 s are due
+
+    assert verify(code).status_code == 400
+    assert attempts() == 2  # not even counted
+    clock.shift(timedelta(seconds=1))
+    assert verify(code).status_code == 200
+
+
+def test_a_new_code_after_a_lockout_verifies_the_phone(code, verify, resend, last_code, clock):
+    guess_wrong(code, verify, clock)
     clock.shift(timedelta(minutes=1))
-    register()
+    resend()
 
     response = verify(last_code())
 

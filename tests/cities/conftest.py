@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from hues.city import City, available_cities, load_city
 from reports.cities import city_load
@@ -42,6 +43,7 @@ def city(request: pytest.FixtureRequest, settings: Any, db: None) -> Iterator[Ci
     city_load(definition, boundaries=definition.boundaries)
     routing_data_changed()
     holidays_changed()
+    cache.clear()  # the statistics and pages other tests cached
     yield definition
     routing_data_changed()
     holidays_changed()

@@ -211,3 +211,32 @@ def test_a_report_of_each_category_is_offered_its_own_resolution_template(
             filled = reply_template_render(template=first, report=report)
             assert report.reference in filled
             assert "{" not in filled, filled
+
+
+def test_far_islands_are_drawn_in_an_inset_and_the_mainland_keeps_its_scale(city: City) -> None:
+    from insights.maps import MapArea, area_rings, city_map_svg, outlying
+
+    areas = [
+        MapArea(
+            code=feature["properties"]["code"],
+            name=feature["properties"]["name"],
+            rings=area_rings(feature["geometry"]),
+            fill="#fff",
+            label="",
+        )
+        for feature in _features(city)
+    ]
+    main, far = outlying(areas)
+
+    svg = str(city_map_svg(areas))
+    assert len(main) + len(far) == len(areas)
+    assert svg.count("data-area=") == len(areas)
+    if city.slug == "da_nang":
+        assert [area.code for area in far] == ["20333"]  # Hoàng Sa, 400 km out at sea
+        assert 'class="inset"' in svg
+    else:
+        assert far == []
+        assert 'class="inset"' not in svg
+    # The drawing is as tall as the mainland makes it, not a strip squashed by the islands.
+    height = float(re.search(r'viewBox="0 0 \d+ (\d+)"', svg).group(1))
+    assert height > 300

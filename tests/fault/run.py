@@ -14,6 +14,9 @@ A client files reports at a steady rate, each with its own Idempotency-Key, retr
 same key on a 503, 409 or lost answer as the app does, and logs every 201 (reference and
 key). Meanwhile: kill -9 of a worker child, kill -9 of the worker's main process (then
 restarted), Redis stopped and restarted, Redis paused (CLIENT PAUSE), PostgreSQL restarted.
+While Redis and PostgreSQL are down, a load balancer's probes ask every second: readiness
+must answer 503 naming what is down (cache, database) and 200 once it is back, liveness 200
+throughout.
 Then the idempotency stress (the same report sent 1 to 5 times, copies at the same moment,
 some answers dropped). At the end the figures are printed (and written as JSON with --json),
 and the exit status is 1 when one misses its target.
@@ -251,6 +254,8 @@ class System:
     web_port: int
     worker: Proc
     beat: Proc
+    # What the health probes answered during each outage (observe_probes).
+    probes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -440,12 +445,54 @@ def kill_worker_main(system: System, profile: Profile) -> Fault:
     return Fault("kill -9 worker main process", started, now(), f"pid {pid}, restarted")
 
 
+def probe(system: System, path: str) -> tuple[int, dict[str, Any]]:
+    """A load balancer's probe: the status and the body (0 and {} for no answer)."""
+    try:
+        response = httpx.get(f"{system.base_url}{path}", timeout=5)
+    except httpx.HTTPError:
+        return 0, {}
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        return response.status_code, {}
+
+
+def observe_probes(system: System, fault: str, seconds: float) -> None:
+    """Probe liveness and readiness every second for `seconds` (the outage)."""
+    ready: Counter[str] = Counter()
+    live: Counter[str] = Counter()
+    named: set[str] = set()
+    until = now() + seconds
+    while now() < until:
+        status, body = probe(system, "/health/ready")
+        ready[str(status)] += 1
+        named.update(body.get("down", []))
+        live[str(probe(system, "/health/live")[0])] += 1
+        time.sleep(1)
+    system.probes[fault] = {
+        "ready_answers": dict(sorted(ready.items())),
+        "down_named": sorted(named),
+        "live_answers": dict(sorted(live.items())),
+    }
+
+
+def ready_again(system: System, fault: str) -> None:
+    """Time from the dependency's return to the first 200 from readiness."""
+    back = now()
+    try:
+        wait_for(lambda: probe(system, "/health/ready")[0] == 200, timeout=60, what="ready again")
+        system.probes[fault]["ready_again_after_s"] = round(now() - back, 1)
+    except TimeoutError:
+        system.probes[fault]["ready_again_after_s"] = None
+
+
 def stop_redis(system: System, profile: Profile) -> Fault:
     started = now()
     system.redis.stop()
-    time.sleep(profile.redis_down)
+    observe_probes(system, "Redis stopped", profile.redis_down)
     system.redis.start()
     wait_for(lambda: port_open(system.redis_port), timeout=60, what="Redis again")
+    ready_again(system, "Redis stopped")
     return Fault("Redis stopped", started, now(), f"{profile.redis_down:.0f} s")
 
 
@@ -464,9 +511,10 @@ def restart_postgres(system: System, profile: Profile) -> Fault:
     system.postgres.signal(signal.SIGINT)  # fast shutdown: sessions are cut
     assert system.postgres.popen is not None
     system.postgres.popen.wait(timeout=60)
-    time.sleep(profile.postgres_down)
+    observe_probes(system, "PostgreSQL restarted", profile.postgres_down)
     system.postgres.start()
     wait_for(lambda: bool(system.sql("SELECT 1")), timeout=60, what="PostgreSQL again")
+    ready_again(system, "PostgreSQL restarted")
     return Fault("PostgreSQL restarted", started, now(), f"down {profile.postgres_down:.0f} s")
 
 
@@ -707,9 +755,28 @@ def figures(
             str(code): count for code, count in sorted(Counter(a.status for a in during_pg).items())
         },
         "faults": per_fault,
+        "health_probes": system.probes,
         "lost_references": lost[:20],
         "unrouted_references": unrouted[:20],
     }
+
+
+def probes_missed(probes: dict[str, dict[str, Any]]) -> list[str]:
+    """Readiness says 503 naming what is down during an outage and 200 after; liveness
+    answers 200 throughout."""
+    missed = []
+    for fault, named in (("PostgreSQL restarted", "database"), ("Redis stopped", "cache")):
+        seen = probes.get(fault)
+        if seen is None:
+            missed.append(f"no health probes during '{fault}'")
+            continue
+        if not seen["ready_answers"].get("503") or named not in seen["down_named"]:
+            missed.append(f"readiness did not answer 503 naming {named} during '{fault}'")
+        if seen.get("ready_again_after_s") is None:
+            missed.append(f"readiness did not answer 200 again after '{fault}'")
+        if set(seen["live_answers"]) != {"200"}:
+            missed.append(f"liveness did not answer 200 throughout '{fault}'")
+    return missed
 
 
 def targets_missed(result: dict[str, Any]) -> list[str]:
@@ -737,6 +804,7 @@ def targets_missed(result: dict[str, Any]) -> list[str]:
         missed.append("reports the client could not file in 10 minutes")
     if result["reports_in_database"] != result["reports_accepted"]:
         missed.append("the database holds another number of reports than the client filed")
+    missed.extend(probes_missed(result.get("health_probes", {})))
     stress = result.get("idempotency")
     if stress and (
         stress["keys_with_one_report"] != stress["keys"]
@@ -753,7 +821,7 @@ def print_figures(result: dict[str, Any], command: str) -> None:
     out(f"command: {command}")
     width = max(len(key) for key in result)
     for key, value in result.items():
-        if key in ("faults", "idempotency"):
+        if key in ("faults", "idempotency", "health_probes"):
             continue
         out(f"{key:<{width}}  {value}")
     out("\nper fault (requests overlapping the fault's window):")
@@ -763,6 +831,9 @@ def print_figures(result: dict[str, Any], command: str) -> None:
             f"  answers {fault['answers']}  slowest {fault['slowest_request_s']} s"
             f"  ({fault['note']})"
         )
+    out("\nhealth probes during the outages (every second):")
+    for fault, seen in result.get("health_probes", {}).items():
+        out(f"  {fault:<34} {seen}")
     stress = result.get("idempotency")
     if stress:
         out("\nidempotency stress:")

@@ -36,6 +36,7 @@ POLICY: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
     "auth.Group": (ADMINISTRATOR, NOBODY, NOBODY),
     "accounts.User": (frozenset({"manager"}) | CITYWIDE, ADMINISTRATOR, NOBODY),
     "accounts.PhoneCode": (NOBODY, NOBODY, NOBODY),
+    "accounts.TextMessage": (ADMINISTRATOR, NOBODY, NOBODY),
     "reports.Area": (EVERY_STAFF, ADMINISTRATOR, ADMINISTRATOR),
     "reports.Agency": (EVERY_STAFF, ADMINISTRATOR, ADMINISTRATOR),
     "reports.Category": (EVERY_STAFF, ADMINISTRATOR, ADMINISTRATOR),

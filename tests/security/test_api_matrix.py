@@ -131,6 +131,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("post", "/api/v1/auth/token/refresh"): Route(signed_in=False, body=lambda v: {}),
     ("post", "/api/v1/auth/logout"): Route(signed_in=True, body=lambda v: {"refresh": v.refresh}),
+    ("post", "/api/v1/auth/verify/resend"): Route(signed_in=False, body=_victim_phone),
     ("post", "/api/v1/auth/password/reset"): Route(signed_in=False, body=_victim_phone),
     ("post", "/api/v1/auth/password/reset/confirm"): Route(
         signed_in=False,

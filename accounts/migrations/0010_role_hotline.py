@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_user_language'),
+        ('accounts', '0009_text_message_permissions'),
     ]
 
     operations = [
