@@ -34,7 +34,13 @@ from tests.accounts import kannel as kannel_harness
 from tests.accounts.conftest import FULL_NAME, PASSWORD, PHONE, code_in
 from tests.conftest import need
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# The worker test starts a real Celery worker on the run's broker (and purges it first): with the
+# other tests that do, one after the other (tests/conftest.py, "celery-broker").
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("celery-broker"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from accounts.models import User
 from reports import lifecycle, services
 from reports.models import Report
 from reports.services import Upload
-from tests.conftest import PHU_XUAN_POINT
+from tests.conftest import PHU_XUAN, PHU_XUAN_POINT
 from tests.images import image_bytes
 
 
@@ -75,3 +76,25 @@ def in_progress_report(routed_report: Report, staff_a: User) -> Report:
 def triage_report(make_report: Callable[..., Report], citizen: User) -> Report:
     """A report in category "other", which no rule routes: it waits for the dispatcher."""
     return make_report(citizen, category="other", description="Chuyện khác")
+
+
+@pytest.fixture
+def file_for_caller() -> Callable[..., Report]:
+    """File a report as the hotline does (reports.services.report_file_for_caller): garbage at
+    the market in Phú Xuân, by phone, unless said otherwise."""
+    from reports.services import report_file_for_caller
+
+    def file(actor: User, **fields: Any) -> Report:
+        values: dict[str, Any] = {
+            "channel": "hotline",
+            "category_code": "garbage",
+            "description": "Người gọi báo rác tồn đọng",
+            "area_code": PHU_XUAN,
+            "lat": None,
+            "lng": None,
+            "address": "Chợ Đông Ba",
+            "photos": [],
+        }
+        return report_file_for_caller(actor=actor, **(values | fields))
+
+    return file

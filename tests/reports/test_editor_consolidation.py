@@ -12,7 +12,7 @@ from notifications.models import Notification
 from reports import editing, lifecycle
 from reports.audience import caller_text, notify_event
 from reports.models import Channel, Event, Report, ReportStatus, Supporter
-from reports.services import report_file_for_caller, report_support
+from reports.services import report_support
 from tests.conftest import PHU_XUAN, VY_DA_POINT
 from tests.factories import UserFactory
 from tests.reports.helpers import admin_client, resolve_with_photo
@@ -275,17 +275,12 @@ def operator(reference_data):
     return UserFactory(role="hotline", full_name="Tổng đài viên")
 
 
-def test_a_hotline_operator_files_a_phone_report_that_is_routed(operator, hepco):
-    report = report_file_for_caller(
-        actor=operator,
-        channel=Channel.HOTLINE,
+def test_a_hotline_operator_files_a_phone_report_that_is_routed(operator, hepco, file_for_caller):
+    report = file_for_caller(
+        operator,
         category_code="street_lighting",
         description="Người gọi báo đèn tắt",
-        area_code=PHU_XUAN,
-        lat=None,
-        lng=None,
         address="25 Lê Lợi",
-        photos=[],
         caller_name="Bà Hoa",
         caller_phone="0905111222",
         caller_consents=True,
@@ -301,17 +296,15 @@ def test_a_hotline_operator_files_a_phone_report_that_is_routed(operator, hepco)
     assert report.caller_consent_at is not None
 
 
-def test_the_consenting_caller_gets_a_text_with_the_result(operator, staff_a, sms_outbox):
-    report = report_file_for_caller(
-        actor=operator,
+def test_the_consenting_caller_gets_a_text_with_the_result(
+    operator, staff_a, sms_outbox, file_for_caller
+):
+    report = file_for_caller(
+        operator,
         channel="walk_in",
         category_code="street_lighting",
         description="Đèn tắt",
-        area_code=PHU_XUAN,
-        lat=None,
-        lng=None,
         address="Chợ Đông Ba",
-        photos=[],
         caller_phone="0905111222",
         caller_consents=True,
     )
@@ -331,17 +324,13 @@ def test_the_consenting_caller_gets_a_text_with_the_result(operator, staff_a, sm
     assert not Notification.objects.filter(user=operator, event=resolved).exists()
 
 
-def test_no_text_without_consent(operator, staff_a, sms_outbox):
-    report = report_file_for_caller(
-        actor=operator,
+def test_no_text_without_consent(operator, staff_a, sms_outbox, file_for_caller):
+    report = file_for_caller(
+        operator,
         channel="press",
         category_code="street_lighting",
         description="Báo chí phản ánh",
-        area_code=PHU_XUAN,
-        lat=None,
-        lng=None,
         address="Cầu Tràng Tiền",
-        photos=[],
         caller_phone="0905111222",
         caller_consents=False,
     )
@@ -351,36 +340,23 @@ def test_no_text_without_consent(operator, staff_a, sms_outbox):
     assert sms_outbox == []
 
 
-def test_a_point_outside_the_chosen_ward_is_refused(operator):
+def test_a_point_outside_the_chosen_ward_is_refused(operator, file_for_caller):
     with pytest.raises(InvalidInput) as error:
-        report_file_for_caller(
-            actor=operator,
-            channel=Channel.HOTLINE,
+        file_for_caller(
+            operator,
             category_code="garbage",
             description="Rác",
-            area_code=PHU_XUAN,
             lat=VY_DA_POINT[0],
             lng=VY_DA_POINT[1],
             address="",
-            photos=[],
         )
     assert error.value.code == "point_outside_area"
     assert not Report.objects.exists()
 
 
-def test_a_citizen_cannot_file_for_a_caller(citizen):
+def test_a_citizen_cannot_file_for_a_caller(citizen, file_for_caller):
     with pytest.raises(NotPermitted):
-        report_file_for_caller(
-            actor=citizen,
-            channel=Channel.HOTLINE,
-            category_code="garbage",
-            description="Rác",
-            area_code=PHU_XUAN,
-            lat=None,
-            lng=None,
-            address="x",
-            photos=[],
-        )
+        file_for_caller(citizen, category_code="garbage", description="Rác", address="x")
 
 
 def test_app_and_open311_reports_get_their_channel(routed_report):
@@ -423,18 +399,10 @@ def test_staff_cannot_open_the_file_form(staff_a):
     assert admin_client(staff_a).get("/admin/reports/report/file/").status_code == 403
 
 
-def test_the_channel_is_counted_in_the_statistics_and_exported(operator, dispatcher, routed_report):
-    report_file_for_caller(
-        actor=operator,
-        channel=Channel.HOTLINE,
-        category_code="garbage",
-        description="Rác",
-        area_code=PHU_XUAN,
-        lat=None,
-        lng=None,
-        address="Chợ",
-        photos=[],
-    )
+def test_the_channel_is_counted_in_the_statistics_and_exported(
+    operator, dispatcher, routed_report, file_for_caller
+):
+    file_for_caller(operator, category_code="garbage", description="Rác", address="Chợ")
     cache.clear()  # the statistics are cached per period
     body = APIClient().get("/api/v1/stats").json()
     channels = {row["code"]: row["received"] for row in body["channels"]}
