@@ -112,6 +112,17 @@ def test_a_dispatcher_sees_what_is_around_a_report(
     assert "Người dân này đã gửi 2 phản ánh." in page.locator("#report-context").inner_text()
     assert earlier["reference"] in page.locator("#report-context-reporter").inner_text()
 
+    # "Merge into this" opens the merge form with the original filled in.
+    page.click("#report-context-nearby .merge-into")
+    page.wait_for_selector("#id_original")
+    assert page.locator("#id_original").input_value() == first
+    page.click("input[type=submit]")
+    page.wait_for_selector(".messagelist")
+    page.screenshot(path=ARTIFACTS / "admin-report-context-merged.png", full_page=True)
+    merged = Report.objects.get(reference=reference)
+    assert merged.duplicate_of is not None
+    assert merged.duplicate_of.reference == first
+
 
 def test_without_scripts_a_templates_link_fills_the_note(
     browser_page,  # noqa: F811
