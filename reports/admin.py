@@ -363,6 +363,25 @@ ACTIONS: dict[str, tuple[type, Any, Callable[..., Any]]] = {
 }
 
 
+# How the report page groups its actions: handling the report, and editing what it says.
+HANDLING = frozenset(
+    {
+        "dispatch",
+        "accept",
+        "public_update",
+        "internal_note",
+        "assign",
+        "transfer",
+        "resolve",
+        "reject",
+    }
+)
+ACTION_GROUPS = [
+    (_("Handle"), HANDLING),
+    (_("Edit and moderate"), frozenset(ACTIONS) - HANDLING),
+]
+
+
 class QueueFilter(admin.SimpleListFilter):
     title = _("queue")
     parameter_name = "queue"
@@ -546,18 +565,20 @@ class ReportAdmin(admin.ModelAdmin):
         report = self._visible_report(request, object_id)
         viewer = request_user(request)
         names = lifecycle.allowed_transitions(report, viewer)
+        actions = [
+            (name, ACTIONS[name][1], reverse("admin:reports_report_act", args=[report.pk, name]))
+            for name in names
+            if name in ACTIONS
+        ]
         extra = {
             **(extra_context or {}),
             "report_context": selectors.report_context(report=report, viewer=viewer),
             "may_merge": "merge" in names,
-            "report_actions": [
-                (
-                    name,
-                    ACTIONS[name][1],
-                    reverse("admin:reports_report_act", args=[report.pk, name]),
-                )
-                for name in names
-                if name in ACTIONS
+            "report_actions": actions,
+            "action_groups": [
+                (title, [action for action in actions if action[0] in group])
+                for title, group in ACTION_GROUPS
+                if any(action[0] in group for action in actions)
             ],
         }
         return super().change_view(request, object_id, form_url, extra)
@@ -618,6 +639,10 @@ class ReportAdmin(admin.ModelAdmin):
                     % {"action": label, "reference": report.reference},
                     messages.SUCCESS,
                 )
+                if not self.get_queryset(request).filter(pk=report.pk).exists():
+                    # It left the user's queue (corrected to another agency, transferred):
+                    # back to the list, not to a page they may no longer open.
+                    return HttpResponseRedirect(reverse("admin:reports_report_changelist"))
                 return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),

@@ -20,6 +20,7 @@ from reports.models import Agency, Event, Priority, ReportStatus
 from reports.services import OutsideServiceArea
 from tests.conftest import PHU_XUAN_POINT, SAIGON_POINT, VY_DA_POINT
 from tests.factories import UserFactory
+from tests.reports.helpers import admin_client
 
 pytestmark = pytest.mark.django_db
 S = ReportStatus
@@ -219,3 +220,23 @@ def test_an_agency_staff_member_corrects_only_open_reports_of_their_agency(route
     stranger = UserFactory(role="staff", agency=Agency.objects.get(code="police"))
     with pytest.raises(NotPermitted):
         editing.report_correct(report=routed_report, actor=stranger, reason="x", priority="urgent")
+
+
+def test_after_a_correction_that_moves_the_report_away_staff_go_back_to_their_list(
+    routed_report, staff_a
+):
+    client = admin_client(staff_a)
+    response = client.post(
+        f"/admin/reports/report/{routed_report.pk}/act/correct/",
+        {
+            "category": "urban_order",
+            "lat": routed_report.lat,
+            "lng": routed_report.lng,
+            "address": "",
+            "priority": "normal",
+            "reason": "Lấn chiếm vỉa hè",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/reports/report/"
+    assert _reload(routed_report).agency.code == "ward-19753"
