@@ -2,9 +2,10 @@
 
 The definition holds what makes one city's service different from another's: its names, time
 zone, reference prefix, office hours, holidays, agencies, categories with their deadlines,
-routing rules, demo users and where the GeoJSON of its wards and communes is. Settings read
-the city's time zone, prefix and office hours from it; `reports.cities` loads its reference
-data into the database (`manage.py seed_demo`); texts take its names from `current_city()`.
+routing rules, the staff's reply templates, demo users and where the GeoJSON of its wards and
+communes is. Settings read the city's time zone, prefix and office hours from it;
+`reports.cities` loads its reference data into the database (`manage.py seed_demo`); texts
+take its names from `current_city()`.
 
 `read_city` parses and checks a definition: every problem is reported with the line of the
 file it is on, all of them at once (`CityError.problems`); `check_boundaries` checks the
@@ -25,6 +26,7 @@ from typing import Any
 
 from django.utils.functional import Promise, lazy
 
+from hues.replies import PURPOSES, unknown_placeholders
 from hues.workhours import parse_working_hours
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +89,18 @@ class DemoUserDefinition:
 
 
 @dataclass(frozen=True)
+class ReplyTemplateDefinition:
+    code: str
+    purpose: str  # one of hues.replies.PURPOSES
+    name: str
+    name_en: str
+    category: str | None  # None: any category
+    agency: str | None  # None: any agency
+    text: str  # Vietnamese
+    text_en: str  # empty: no English template
+
+
+@dataclass(frozen=True)
 class City:
     slug: str
     name: str
@@ -102,6 +116,7 @@ class City:
     rules: tuple[RuleDefinition, ...] = ()
     holidays: tuple[HolidayDefinition, ...] = ()
     demo_users: tuple[DemoUserDefinition, ...] = ()
+    reply_templates: tuple[ReplyTemplateDefinition, ...] = ()
 
     def display_name(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name
@@ -214,7 +229,7 @@ def read_city(path: Path, slug: str | None = None) -> City:
     tables = _table_lines(text)
     keys = _key_lines(text)
     top = _Reader(problems, None, data, "The city")
-    top.used |= {"agencies", "categories", "rules", "holidays", "demo_users"}
+    top.used |= {"agencies", "categories", "rules", "holidays", "demo_users", "reply_templates"}
 
     def at(key: str) -> None:
         top.line = keys.get(key)
@@ -379,6 +394,14 @@ def read_city(path: Path, slug: str | None = None) -> City:
         reader.done()
     _unique(problems, tables.get("demo_users", []), [u.phone for u in demo_users], "phone")
 
+    reply_templates = _read_reply_templates(
+        problems,
+        entries("reply_templates"),
+        tables.get("reply_templates", []),
+        categories=category_codes,
+        agencies=agency_codes,
+    )
+
     if problems:
         raise CityError(path, problems)
     return City(
@@ -396,7 +419,62 @@ def read_city(path: Path, slug: str | None = None) -> City:
         rules=tuple(rules),
         holidays=tuple(holidays),
         demo_users=tuple(demo_users),
+        reply_templates=reply_templates,
     )
+
+
+def _read_reply_templates(
+    problems: list[Problem],
+    items: list[tuple[int | None, dict[str, Any]]],
+    lines: list[int],
+    *,
+    categories: set[str],
+    agencies: set[str],
+) -> tuple[ReplyTemplateDefinition, ...]:
+    """The [[reply_templates]]: a purpose of hues.replies, the category and agency (if any)
+    of this city, only known placeholders in both texts, a code of their own."""
+    reply_templates: list[ReplyTemplateDefinition] = []
+    for line, values in items:
+        reader = _Reader(problems, line, values, "A reply template")
+        code = reader.text("code", pattern=_CODE)
+        reader.what = f"Reply template {code or '?'}"
+        purpose = reader.text("purpose")
+        if purpose and purpose not in PURPOSES:
+            reader.problem(
+                f"Reply template {code}: purpose {purpose!r} is not one of {', '.join(PURPOSES)}."
+            )
+        category = reader.text("category", required=False) or None
+        if category is not None and category not in categories:
+            reader.problem(f"Reply template {code}: unknown category {category!r}.")
+        agency = reader.text("agency", required=False) or None
+        if agency is not None and agency not in agencies:
+            reader.problem(f"Reply template {code}: unknown agency {agency!r}.")
+        name = reader.text("name")
+        text = reader.text("text")
+        text_en = reader.text("text_en", required=False)
+        for key, value in (("text", text), ("text_en", text_en)):
+            unknown = unknown_placeholders(value)
+            if unknown:
+                reader.problem(
+                    f"Reply template {code}: {key} has unknown placeholder(s) "
+                    + ", ".join(f"{{{placeholder}}}" for placeholder in unknown)
+                    + "."
+                )
+        reply_templates.append(
+            ReplyTemplateDefinition(
+                code=code,
+                purpose=purpose,
+                name=name,
+                name_en=reader.text("name_en", required=False) or name,
+                category=category,
+                agency=agency,
+                text=text,
+                text_en=text_en,
+            )
+        )
+        reader.done()
+    _unique(problems, lines, [t.code for t in reply_templates], "reply template code")
+    return tuple(reply_templates)
 
 
 def _unique(problems: list[Problem], lines: list[int], values: list[Any], what: str) -> set[Any]:

@@ -60,6 +60,7 @@ from reports.models import (
     Event,
     Holiday,
     Photo,
+    ReplyTemplate,
     Report,
     ReportStatus,
     RoutingRule,
@@ -562,7 +563,8 @@ class ReportAdmin(admin.ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         report = self._visible_report(request, object_id)
-        names = lifecycle.allowed_transitions(report, request_user(request))
+        viewer = request_user(request)
+        names = lifecycle.allowed_transitions(report, viewer)
         actions = [
             (name, ACTIONS[name][1], reverse("admin:reports_report_act", args=[report.pk, name]))
             for name in names
@@ -570,6 +572,8 @@ class ReportAdmin(admin.ModelAdmin):
         ]
         extra = {
             **(extra_context or {}),
+            "report_context": selectors.report_context(report=report, viewer=viewer),
+            "may_merge": "merge" in names,
             "report_actions": actions,
             "action_groups": [
                 (title, [action for action in actions if action[0] in group])
@@ -992,6 +996,45 @@ class HolidayAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         super().delete_queryset(request, queryset)
         transaction.on_commit(selectors.holidays_changed)
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    """Administrators keep every reply template; a manager those of their own agency only:
+    the agency is theirs, not a choice. Unknown placeholders are refused when saved."""
+
+    list_display = ["name", "purpose", "language", "category", "agency", "is_active"]
+    list_filter = [
+        "purpose",
+        "language",
+        "is_active",
+        ("category", RelatedOnlyFieldListFilter),
+        ("agency", RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["category", "agency"]
+    search_fields = ["name", "text"]
+    fields = ["name", "purpose", "language", "category", "agency", "text", "is_active"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReplyTemplate]:
+        return selectors.reply_templates_for_editor(request_user(request))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        user = request_user(request)
+        if db_field.name == "agency" and (user is None or not user.is_citywide):
+            own = user.agency_id if user is not None else None
+            kwargs.update(
+                queryset=Agency.objects.filter(pk=own) if own else Agency.objects.none(),
+                required=True,
+                empty_label=None,
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        user = request_user(request)
+        if user is None or not user.is_citywide:
+            # The form offers no other agency; this holds whatever was posted.
+            obj.agency_id = user.agency_id if user else None
+        super().save_model(request, obj, form, change)
 
 
 # The moderation queue and the channels.

@@ -11,9 +11,19 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from hues.city import city_text
+from reports.admin_replies import ReplyTemplatePicker
 from reports.lifecycle import RejectReason, TransferReason
 from reports.media import photo_url
-from reports.models import Agency, Channel, Event, HideReason, Photo, Priority, Report
+from reports.models import (
+    Agency,
+    Channel,
+    Event,
+    HideReason,
+    Photo,
+    Priority,
+    ReplyPurpose,
+    Report,
+)
 from reports.selectors import agencies_active, agency_colleagues, areas_all, categories_active
 
 
@@ -51,7 +61,10 @@ class MessageForm(ReportActionForm):
     )
 
 
-class PublicUpdateForm(MessageForm):
+class PublicUpdateForm(ReplyTemplatePicker, MessageForm):
+    reply_purposes = (ReplyPurpose.PUBLIC_UPDATE, ReplyPurpose.QUESTION)
+    question_field = "ask_citizen"
+
     ask_citizen = forms.BooleanField(
         label=_("This is a question to the citizen: stop the deadline clock until they answer"),
         required=False,
@@ -86,7 +99,10 @@ class TransferForm(ReportActionForm):
     )
 
 
-class ResolveForm(ReportActionForm):
+class ResolveForm(ReplyTemplatePicker, ReportActionForm):
+    reply_field = "note"
+    reply_purposes = (ReplyPurpose.RESOLUTION,)
+
     note = forms.CharField(
         label=_("What was done (the citizen sees this)"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -98,7 +114,9 @@ class ResolveForm(ReportActionForm):
     )
 
 
-class RejectForm(ReportActionForm):
+class RejectForm(ReplyTemplatePicker, ReportActionForm):
+    reply_purposes = (ReplyPurpose.REJECTION,)
+
     reason = forms.ChoiceField(label=_("Reason"), choices=RejectReason.CHOICES)
     message = forms.CharField(
         label=_("Message to the citizen"),

@@ -1,6 +1,6 @@
 """A city's reference data in the database: its areas (from its boundary file), one People's
-Committee per area, its agencies, categories, routing rules and public holidays, as its
-definition (cities/<slug>/city.toml, read by hues.city) says.
+Committee per area, its agencies, categories, routing rules, public holidays and the staff's
+reply templates, as its definition (cities/<slug>/city.toml, read by hues.city) says.
 
 Idempotent: loading again updates what is there and creates what is missing; nothing is
 deleted (an agency a report points to stays).
@@ -14,7 +14,7 @@ from pathlib import Path
 from django.db import transaction
 
 from hues.city import WARD_COMMITTEE, City
-from reports.models import Agency, Area, Category, Holiday, RoutingRule
+from reports.models import Agency, Area, Category, Holiday, ReplyTemplate, RoutingRule
 from reports.selectors import holidays_changed, routing_data_changed
 from reports.services import areas_import_geojson
 
@@ -26,6 +26,7 @@ class CitySummary:
     categories: int
     rules: int
     holidays: int
+    reply_templates: int
 
 
 def ward_committee_code(area_code: str) -> str:
@@ -118,6 +119,24 @@ def city_load(city: City, *, boundaries: Path | None) -> CitySummary:
         Holiday.objects.get_or_create(
             date=holiday.date, defaults={"name": holiday.name, "name_en": holiday.name_en}
         )
+    for template in city.reply_templates:
+        scope = {
+            "purpose": template.purpose,
+            "category": categories[template.category] if template.category else None,
+            "agency": agencies[template.agency] if template.agency else None,
+        }
+        # A template an administrator or manager already changed is left as they wrote it.
+        ReplyTemplate.objects.get_or_create(
+            code=template.code,
+            language="vi",
+            defaults={**scope, "name": template.name, "text": template.text},
+        )
+        if template.text_en:
+            ReplyTemplate.objects.get_or_create(
+                code=template.code,
+                language="en",
+                defaults={**scope, "name": template.name_en, "text": template.text_en},
+            )
     transaction.on_commit(routing_data_changed)
     transaction.on_commit(holidays_changed)
     return CitySummary(
@@ -126,4 +145,5 @@ def city_load(city: City, *, boundaries: Path | None) -> CitySummary:
         categories=Category.objects.count(),
         rules=RoutingRule.objects.count(),
         holidays=Holiday.objects.count(),
+        reply_templates=ReplyTemplate.objects.count(),
     )

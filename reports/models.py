@@ -7,6 +7,7 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hues.dates import short_time
 from hues.languages import active_language
+from hues.replies import PLACEHOLDERS, unknown_placeholders
 
 
 def localized(vi: str, en: str) -> str:
@@ -709,3 +711,88 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id}:{self.reason}"
+
+
+class ReplyPurpose(models.TextChoices):
+    """What a reply template is for (the codes are hues.replies.PURPOSES)."""
+
+    PUBLIC_UPDATE = "public_update", _("Public update")
+    QUESTION = "question", _("Question to the citizen")
+    RESOLUTION = "resolution", _("Resolution")
+    REJECTION = "rejection", _("Rejection")
+
+
+def validate_placeholders(text: str) -> None:
+    unknown = unknown_placeholders(text)
+    if unknown:
+        raise ValidationError(
+            _("Unknown placeholder(s): %(unknown)s. Use only %(known)s."),
+            code="unknown_placeholder",
+            params={
+                "unknown": ", ".join(f"{{{name}}}" for name in unknown),
+                "known": ", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+            },
+        )
+
+
+class ReplyTemplate(models.Model):
+    """A ready answer to a citizen, for one purpose, in one language, for one category
+    and/or agency or for all: staff pick it in the admin's forms and edit it before sending.
+    Its placeholders ({reference}, {category}, {agency}, {ward}, {deadline}) are filled from
+    the report (reports.replies)."""
+
+    name = models.CharField(
+        _("name"), max_length=120, help_text=_("What staff see in the list of templates.")
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=ReplyPurpose.choices)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Empty: reports of any category."),
+    )
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reply_templates",
+        help_text=_("Empty: reports of any agency."),
+    )
+    text = models.TextField(
+        _("text"),
+        max_length=2000,
+        validators=[validate_placeholders],
+        help_text=_(
+            "Placeholders, filled from the report: {reference}, {category}, {agency}, {ward}, "
+            "{deadline}."
+        ),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # The key of a template the city's definition seeds ([[reply_templates]] in city.toml),
+    # so that loading it again finds the template, changed or not; empty for the others.
+    code = models.SlugField(_("code"), max_length=60, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        ordering = ["purpose", "language", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "language"],
+                condition=~Q(code=""),
+                name="reply_template_code_language",
+            ),
+        ]
+        indexes = [models.Index(fields=["purpose", "language"], name="reply_template_purpose")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -54,6 +54,7 @@ from reports.models import (
     Flag,
     Holiday,
     Photo,
+    ReplyTemplate,
     Report,
     ReportStatus,
     RoutingRule,
@@ -532,8 +533,15 @@ def reports_nearby(
     own), open ones first, then those resolved lately, each group nearest first; at most
     NEARBY_LIMIT, each annotated with its `distance` in metres. Rejected reports are no
     duplicates."""
+    return _likely_duplicates(reports_visible_to(user), category=category, lat=lat, lng=lng)
+
+
+def _likely_duplicates(
+    queryset: QuerySet[Report], *, category: Category, lat: float, lng: float
+) -> QuerySet[Report]:
+    """reports_nearby's rule on any set of reports (the public's, the staff's)."""
     resolved_since = timezone.now() - NEARBY_RESOLVED_WITHIN
-    candidates = reports_visible_to(user).filter(
+    candidates = queryset.filter(
         Q(status__in=OPEN_STATUSES)
         | Q(
             status__in=RESOLVED_STATUSES,
@@ -636,3 +644,95 @@ def flags_for_moderator(user: User | None) -> QuerySet[Flag]:
     if user.agency_id is None:
         return flags.none()
     return flags.filter(report__agency_id=user.agency_id)
+
+
+def reply_templates_for(
+    *, report: Report, purposes: Iterable[str], language: str
+) -> list[ReplyTemplate]:
+    """The active reply templates for these purposes, in `language`, that fit the report:
+    of its category or of any, of its agency or of any (so an agency's own templates reach
+    only its reports); the most specific first (category and agency, then category, then
+    agency, then neither), then by name."""
+    specificity = Case(When(category__isnull=False, then=Value(2)), default=Value(0)) + Case(
+        When(agency__isnull=False, then=Value(1)), default=Value(0)
+    )
+    return list(
+        ReplyTemplate.objects.filter(
+            Q(category__isnull=True) | Q(category_id=report.category_id),
+            Q(agency__isnull=True) | Q(agency_id=report.agency_id),
+            is_active=True,
+            purpose__in=list(purposes),
+            language=language,
+        )
+        .annotate(specificity=specificity)
+        .order_by("-specificity", "name", "id")
+    )
+
+
+def reply_templates_for_editor(user: User | None) -> QuerySet[ReplyTemplate]:
+    """The reply templates a member of the admin site may keep (with the model's
+    permissions): every one for administrators and the operations centre, their own
+    agency's for managers, none for anyone else."""
+    base = ReplyTemplate.objects.select_related("category", "agency")
+    if user is None or not user.is_active or not user.is_staff:
+        return base.none()
+    if user.is_citywide:
+        return base
+    if user.agency_id is None:
+        return base.none()
+    return base.filter(agency_id=user.agency_id)
+
+
+# Reports at the same place: within this many metres, whatever their category, status or age.
+SAME_PLACE_METRES = 30
+SAME_PLACE_LIMIT = 10
+REPORTER_HISTORY_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class ReporterHistory:
+    """What the operations centre sees of a reporter: how many reports they filed (this one
+    included) and their latest others."""
+
+    count: int
+    latest: list[Report]
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What the staff's report page shows around a report, each list of reports the viewer
+    may see: likely duplicates (reports_nearby's rule: the category's radius, open or resolved
+    in the last 30 days, open first, nearest first), earlier reports at the same place (any
+    category and status), and for the operations centre only, the reporter's history."""
+
+    nearby: list[Report]
+    same_place: list[Report]
+    reporter: ReporterHistory | None
+
+
+def report_context(*, report: Report, viewer: User | None) -> ReportContext:
+    """The context of the staff's report page, in four queries at most (one with no reporter
+    history). Agency staff never get the reporter's history: only the operations centre knows
+    who reported."""
+    visible = reports_for_staff(viewer).exclude(pk=report.pk).defer("description")
+    nearby = list(
+        _likely_duplicates(visible, category=report.category, lat=report.lat, lng=report.lng)
+    )
+    same_place = list(
+        reports_near(visible, lat=report.lat, lng=report.lng, radius=SAME_PLACE_METRES)
+        .filter(created_at__lt=report.created_at)
+        .order_by("-created_at", "-id")[:SAME_PLACE_LIMIT]
+    )
+    reporter = None
+    if viewer is not None and viewer.is_citywide:
+        theirs = reports_for_staff(viewer).filter(reporter_id=report.reporter_id)
+        reporter = ReporterHistory(
+            count=theirs.count(),
+            latest=list(
+                # Newest first by id: the (reporter, -id) index answers it.
+                theirs.exclude(pk=report.pk)
+                .defer("description")
+                .order_by("-id")[:REPORTER_HISTORY_LIMIT]
+            ),
+        )
+    return ReportContext(nearby=nearby, same_place=same_place, reporter=reporter)

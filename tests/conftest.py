@@ -55,6 +55,7 @@ DATA_MIGRATIONS = [
     ("alerts.migrations.0002_role_permissions", "grant"),
     ("reports.migrations.0015_channels_and_editor_roles", "seed_channels"),
     ("reports.migrations.0015_channels_and_editor_roles", "grant"),
+    ("reports.migrations.0016_reply_templates", "grant"),
 ]
 
 
@@ -89,10 +90,11 @@ def _seed_reference_data() -> None:
 
 
 def _delete_reference_data() -> None:
-    """Back to a freshly migrated database: no areas, agencies, categories or rules."""
-    from reports.models import Category, RoutingRule
+    """Back to a freshly migrated database: no areas, agencies, categories, rules or reply
+    templates."""
+    from reports.models import Category, ReplyTemplate, RoutingRule
 
-    for model in (RoutingRule, Category, Agency, Area):
+    for model in (ReplyTemplate, RoutingRule, Category, Agency, Area):
         model.objects.all().delete()
 
 

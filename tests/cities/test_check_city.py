@@ -38,6 +38,15 @@ urgent_deadline_hours = 23
 category = "water_supply"
 area = "1"
 agency = "ward_committee"
+
+[[reply_templates]]
+code = "water_back"
+purpose = "resolution"
+category = "water_supply"
+agency = "water"
+name = "Đã cấp nước lại"
+text = "Đã cấp nước lại cho {ward} (phản ánh {reference})."
+text_en = "Water is back in {ward} (report {reference})."
 """
 
 
@@ -59,7 +68,9 @@ def write_city(tmp_path: Path, toml: str, features: list[dict] | None) -> Path:
     boundaries = tmp_path / "wards.geojson"
     if features is not None:
         boundaries.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    (folder / "city.toml").write_text(toml.format(boundaries=boundaries), encoding="utf-8")
+    # replace, not format: reply templates hold braces of their own ({reference}...).
+    text = toml.replace("{boundaries}", str(boundaries))
+    (folder / "city.toml").write_text(text, encoding="utf-8")
     return tmp_path / "cities"
 
 
@@ -115,6 +126,55 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         "line 4: unknown time zone 'Mars/Olympus'.",
         "line 5: The city: reference_prefix 'thu-1' is not valid.",
         "line 15: Category water_supply: unknown agency 'gas'.",
+    ]
+
+
+def test_a_good_citys_reply_templates_are_read(tmp_path: Path) -> None:
+    cities = write_city(tmp_path, GOOD, TWO_WARDS)
+
+    (template,) = read_city(cities / "thu" / "city.toml").reply_templates
+
+    assert (template.code, template.purpose, template.category, template.agency) == (
+        "water_back",
+        "resolution",
+        "water_supply",
+        "water",
+    )
+    assert template.name_en == template.name  # no English name: the Vietnamese one
+    assert template.text_en == "Water is back in {ward} (report {reference})."
+
+
+def test_a_reply_templates_problems_are_named_with_its_line(tmp_path: Path) -> None:
+    broken = (
+        GOOD.replace('purpose = "resolution"', 'purpose = "thanks"')
+        .replace('category = "water_supply"\nagency = "water"\nname', 'category = "gas"\nname')
+        .replace("cho {ward}", "cho {phone} ở {ward.name}")
+        .replace("(report {reference})", "(report {ref})")
+    )
+    cities = write_city(tmp_path, broken, TWO_WARDS)
+
+    errors, _ = check_city("thu", cities)
+
+    assert errors == [
+        "line 27: Reply template water_back: purpose 'thanks' is not one of public_update, "
+        "question, resolution, rejection.",
+        "line 27: Reply template water_back: unknown category 'gas'.",
+        "line 27: Reply template water_back: text has unknown placeholder(s) {phone}, {ward.name}.",
+        "line 27: Reply template water_back: text_en has unknown placeholder(s) {ref}.",
+    ]
+
+
+def test_a_reply_template_for_an_unknown_agency_or_twice_the_same_code_is_an_error(
+    tmp_path: Path,
+) -> None:
+    second = GOOD[GOOD.index("[[reply_templates]]") :].replace('agency = "water"', 'agency = "x"')
+    cities = write_city(tmp_path, GOOD + "\n" + second, TWO_WARDS)
+
+    errors, _ = check_city("thu", cities)
+
+    assert errors == [
+        "line 36: Reply template water_back: unknown agency 'x'.",
+        "line 36: the reply template code 'water_back' appears twice.",
     ]
 
 

@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
@@ -20,7 +21,17 @@ from notifications.tasks import deliver
 from reports import lifecycle
 from reports.audience import notify_event
 from reports.cities import ward_committee_code
-from reports.models import Agency, Area, Category, ReportStatus, RoutingRule
+from reports.models import (
+    Agency,
+    Area,
+    Category,
+    ReplyPurpose,
+    ReplyTemplate,
+    ReportStatus,
+    RoutingRule,
+)
+from reports.replies import reply_template_render
+from reports.selectors import reply_templates_for
 from reports.services import OutsideServiceArea
 from tests.cities.conftest import inside_points
 from tests.factories import UserFactory
@@ -53,6 +64,11 @@ def test_seed_demo_loads_the_city(city: City, settings) -> None:
         assert stored.deadline_hours == category.deadline_hours
         assert stored.name_vi == category.name
     assert RoutingRule.objects.count() == len(city.rules)
+    templates = ReplyTemplate.objects.exclude(code="")
+    assert templates.filter(language="vi").count() == len(city.reply_templates)
+    assert templates.filter(language="en").count() == len(
+        [t for t in city.reply_templates if t.text_en]
+    )
     for demo in city.demo_users:
         user = User.objects.get(phone=demo.phone)
         assert user.role == demo.role
@@ -120,6 +136,8 @@ def test_the_statistics_count_the_citys_reports(city: City, make_report) -> None
     points = list(inside_points(city).values())[:3]
     for point in points:
         make_report(citizen, category="garbage", point=point)
+    # The statistics are cached per period: in Redis, an earlier test's figures may be there.
+    cache.clear()
 
     response = APIClient().get("/api/v1/stats")
 
@@ -171,6 +189,28 @@ def test_texts_name_the_city(city: City, make_report, sms_outbox) -> None:
     delivery = Delivery.objects.get(notification__user=citizen, channel=Delivery.Channel.SMS)
     deliver.apply(args=[delivery.pk])
     assert [message.text.split(": ")[0] for message in sms_outbox] == [city.app_name]
+
+
+def test_a_report_of_each_category_is_offered_its_own_resolution_template(
+    city: City, make_report
+) -> None:
+    """In each city, a report of every category but "other" finds a resolution template of its
+    category first, in Vietnamese and in English, filled in with nothing left to write."""
+    citizen = UserFactory()
+    point = next(iter(inside_points(city).values()))
+    for category in city.categories:
+        if category.code == "other":
+            continue
+        report = make_report(citizen, category=category.code, point=point)
+        for language in ("vi", "en"):
+            first = reply_templates_for(
+                report=report, purposes=[ReplyPurpose.RESOLUTION], language=language
+            )[0]
+            assert first.category is not None
+            assert first.category.code == category.code, (category.code, language)
+            filled = reply_template_render(template=first, report=report)
+            assert report.reference in filled
+            assert "{" not in filled, filled
 
 
 def test_far_islands_are_drawn_in_an_inset_and_the_mainland_keeps_its_scale(city: City) -> None:

@@ -47,6 +47,12 @@ POLICY: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
     # reports.moderate_report, for their own agency). Decided by actions, never edited.
     "reports.Flag": (CITYWIDE, NOBODY, NOBODY),
     "reports.Channel": (ADMINISTRATOR, ADMINISTRATOR, NOBODY),
+    # A manager: their own agency's templates only (tests/reports/test_reply_templates.py).
+    "reports.ReplyTemplate": (
+        frozenset({"manager"}) | ADMINISTRATOR,
+        frozenset({"manager"}) | ADMINISTRATOR,
+        ADMINISTRATOR,
+    ),
     "notifications.Notification": (ADMINISTRATOR, NOBODY, NOBODY),
     "notifications.Delivery": (ADMINISTRATOR, NOBODY, NOBODY),
     "open311.ApiKey": (ADMINISTRATOR, ADMINISTRATOR, NOBODY),

@@ -20,8 +20,9 @@ from reports.cities import city_load
 class Command(BaseCommand):
     help = (
         "Load the city's reference data (CITY, cities/<CITY>/city.toml): its areas, one "
-        "People's Committee each, agencies, categories, routing rules and holidays; and (only "
-        "while DEBUG is on) its demo users and the Open311 demo key. Safe to run again."
+        "People's Committee each, agencies, categories, routing rules, holidays and reply "
+        "templates; and (only while DEBUG is on) its demo users and the Open311 demo key. "
+        "Safe to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{city.name}: areas {summary.areas}, agencies {summary.agencies}, categories "
                 f"{summary.categories}, routing rules {summary.rules}, holidays "
-                f"{summary.holidays}."
+                f"{summary.holidays}, reply templates {summary.reply_templates}."
             )
         )
         if not settings.DEMO_USERS_ENABLED:
