@@ -369,3 +369,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # tests that start one run in the same xdist worker, one after the other.
         elif "broker_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("celery-broker"))
+        # xdist's loadgroup schedules by an "@group" suffix on the node id, which xdist 3.8
+        # writes where pytest 9.2 no longer reads it (`_nodeid`): without this the groups
+        # are ignored and two real workers purge and consume each other's broker.
+        groups = sorted({str(mark.args[0]) for mark in item.iter_markers("xdist_group")})
+        suffix = f"@{'_'.join(groups)}"
+        if groups and config.getoption("loadgroup", False) and not item.nodeid.endswith(suffix):
+            _rename(item, f"{item.nodeid}{suffix}")
