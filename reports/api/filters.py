@@ -259,6 +259,7 @@ class ReportFilter(django_filters.FilterSet):
         if not value:
             return queryset
         related = Report._meta.get_field(name).related_model
+        assert related is not None and not isinstance(related, str)  # noqa: S101 - a foreign key
         return queryset.filter(
             **{
                 f"{name}_id": Subquery(
