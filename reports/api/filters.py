@@ -15,7 +15,7 @@ from django_filters.fields import IsoDateTimeField
 
 from hues.filters import StrictBooleanFilter
 from reports import selectors
-from reports.models import Report, ReportStatus
+from reports.models import Agency, Area, Category, Report, ReportStatus
 from reports.selectors import FeedOrder
 from reports.text import search_words
 
@@ -135,6 +135,14 @@ class RadiusFilter(django_filters.NumberFilter):
 
 class SearchFilter(django_filters.CharFilter):
     field_class = SearchField
+
+
+# The reference tables the feed filters by code.
+_BY_CODE: dict[str, type[Category | Area | Agency]] = {
+    "category": Category,
+    "area": Area,
+    "agency": Agency,
+}
 
 
 class ReportFilterForm(forms.Form):
@@ -258,8 +266,7 @@ class ReportFilter(django_filters.FilterSet):
     def filter_code(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
         if not value:
             return queryset
-        related = Report._meta.get_field(name).related_model
-        assert related is not None and not isinstance(related, str)  # noqa: S101 - a foreign key
+        related = _BY_CODE[name]
         return queryset.filter(
             **{
                 f"{name}_id": Subquery(
