@@ -185,20 +185,22 @@ class ServiceRequestOutput(serializers.Serializer):
             return url
         if not url.startswith("/") or url.startswith("//"):
             return str(request.build_absolute_uri(url))  # a storage's own absolute URL
-        prefix = self.context.get("_absolute_prefix")
-        if prefix is None:
-            prefix = self.context["_absolute_prefix"] = request.build_absolute_uri("/")[:-1]
-        return f"{prefix}{url}"
+        if self._prefix is None:
+            self._prefix = request.build_absolute_uri("/")[:-1]
+        return f"{self._prefix}{url}"
+
+    _prefix: str | None = None
 
     def to_representation(self, report: Report) -> dict[str, Any]:
         # What the declared fields give (the schema's shape), without DRF's per-field
         # machinery: a list holds up to 1,000 requests (tests/open311/test_fast_output.py
         # compares both).
         when = _W3C.to_representation
+        notes = getattr(report, "status_notes", None)  # annotated by open311.selectors
         return {
             "service_request_id": report.reference,
             "status": self.get_status(report),
-            "status_notes": None if report.status_notes is None else str(report.status_notes),
+            "status_notes": None if notes is None else str(notes),
             "service_name": str(report.category.display_name),
             "service_code": str(report.category.code),
             "description": str(report.description),
