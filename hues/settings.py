@@ -17,6 +17,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from hues.addresses import TrustedProxiesInvalid, parse_trusted_proxies
 from hues.city import DEFAULT_CITY, CityError, load_city
 from hues.logs import REQUEST_ID_HEADER, logging_config
 from hues.workhours import parse_working_hours
@@ -274,6 +275,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The proxies whose X-Forwarded-For names the client (hues.addresses): addresses, networks, and
+# `unix` for a peer on a unix socket. By default the machine itself: nginx in front of a
+# gunicorn bound to loopback. Anyone else who reaches the app is the client it counts.
+if "NUM_PROXIES" in os.environ:
+    raise ImproperlyConfigured(
+        "NUM_PROXIES is retired: list the proxies in front of the app by address instead, "
+        "e.g. TRUSTED_PROXIES=127.0.0.1,::1 for nginx on this machine, TRUSTED_PROXIES=unix "
+        "for nginx on gunicorn's unix socket, TRUSTED_PROXIES=10.0.0.0/24 for a load "
+        "balancer's network, or TRUSTED_PROXIES= for none; then remove NUM_PROXIES."
+    )
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+try:
+    parse_trusted_proxies(TRUSTED_PROXIES)
+except TrustedProxiesInvalid as error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}.") from error
+
 # Brute-force protection on logins (API and admin).
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
@@ -282,8 +299,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "phone"
 AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
-# The client address behind NUM_PROXIES trusted proxies, as the API's rate limits see it.
-AXES_CLIENT_IP_CALLABLE = "hues.throttling.client_address"
+# The client address as every limit sees it (hues.addresses, TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "hues.addresses.client_address"
 
 # Languages: Vietnamese first, English second.
 LANGUAGE_CODE = "vi"
@@ -605,9 +622,6 @@ REST_FRAMEWORK = {
             "THROTTLE_REPORT_CREATE_IP", "6000/min" if DEBUG else "120/hour"
         ),
     },
-    # The client address of a throttle: the one this many trusted proxies (nginx: 1) put
-    # into X-Forwarded-For; 0 when clients reach the app directly (REMOTE_ADDR).
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0 if DEBUG else 1),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -6,7 +6,7 @@ A view combines them for one use case, e.g. signing in: `PhoneThrottle("login")`
 (however many numbers one address tries). Each scope's rate is read from
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] when the request comes, so a change of settings
 applies at once; a scope with no rate is a configuration error. The client address is
-DRF's: REMOTE_ADDR, or the address NUM_PROXIES trusted proxies put into X-Forwarded-For.
+hues.addresses.client_address: REMOTE_ADDR, or what the proxies of TRUSTED_PROXIES name.
 
 Each limit is a counter per scope and client in a window that opens with the client's first
 request and lasts the rate's period (`hues.cache.count_hit`: one round trip to Redis, one
@@ -27,8 +27,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 
+from hues.addresses import client_address
 from hues.cache import count_hit, count_hit_and_read
 
 # The request attribute where a view puts the cache keys it is about to read (ReadAhead).
@@ -71,6 +72,9 @@ class ScopeThrottle(SimpleRateThrottle):
 
     def ident(self, request: Request) -> str | None:
         raise NotImplementedError
+
+    def get_ident(self, request: Request) -> str:
+        return client_address(request)
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if self.num_requests is None or self.duration is None:
@@ -129,9 +133,3 @@ class UserThrottle(ScopeThrottle):
     def ident(self, request: Request) -> str | None:
         user = request.user
         return str(user.pk) if user and user.is_authenticated else None
-
-
-def client_address(request: HttpRequest) -> str:
-    """The client's address as the limits see it, for django-axes too
-    (AXES_CLIENT_IP_CALLABLE): one definition of who is asking."""
-    return BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # reads META only

@@ -45,9 +45,10 @@ from accounts.phones import mask_phone
 from accounts.selectors import request_user
 from accounts.sms_limits import client_key
 from accounts.throttling import PhoneThrottle
+from hues.addresses import client_address
 from hues.api_schema import error_response
 from hues.errors import InvalidInput, TooManyRequests
-from hues.throttling import IPThrottle, UserThrottle, client_address
+from hues.throttling import IPThrottle, UserThrottle
 
 
 def _client(request: Request) -> str:
