@@ -17,8 +17,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import devices, services, texts
@@ -47,7 +45,7 @@ from accounts.sms_limits import client_key
 from accounts.throttling import PhoneThrottle
 from hues.addresses import client_address
 from hues.api_schema import error_response
-from hues.errors import InvalidInput, TooManyRequests
+from hues.errors import TooManyRequests
 from hues.throttling import IPThrottle, UserThrottle
 
 
@@ -94,7 +92,7 @@ class AuthViewSet(viewsets.GenericViewSet):
             return _per_phone_and_address("register", "code_send")
         if self.action in ("password_reset", "code_resend"):
             return _per_phone_and_address("code_send")
-        if self.action == "logout":
+        if self.action in ("logout", "logout_all"):
             return [UserThrottle("auth"), IPThrottle("auth_ip")]
         return [IPThrottle("auth_ip")]
 
@@ -172,22 +170,46 @@ class AuthViewSet(viewsets.GenericViewSet):
         body = {"detail": _("If a registration waits for this number, we sent it a new code.")}
         return Response(DetailOutput(body).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=LogoutInput, responses={204: None})
+    @extend_schema(
+        summary="Sign out of this session",
+        description=(
+            "Ends the session of the refresh token: it is revoked, and the access tokens "
+            "issued with it stop working at once."
+        ),
+        request=LogoutInput,
+        responses={
+            204: None,
+            400: error_response(
+                "`invalid` (fields); `token_not_valid`: the refresh token is not one of yours "
+                "that still works."
+            ),
+        },
+    )
     @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated])
     def logout(self, request: Request) -> Response:
         data = LogoutInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            token = RefreshToken(data.validated_data["refresh"])
-            if str(token.get("user_id")) != str(request.user.pk):
-                raise TokenError
-            token.blacklist()
-        except TokenError as error:
-            raise InvalidInput(
-                _("The refresh token is invalid or expired."),
-                code="token_not_valid",
-                field="refresh",
-            ) from error
+        services.user_logout(user=_me(request), refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Sign out everywhere",
+        description=(
+            "Ends every session of the account, on every device, this one included: every "
+            "refresh token is revoked and every access token stops working at once."
+        ),
+        request=None,
+        responses={204: None},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="logout/all",
+        url_name="logout-all",
+        permission_classes=[IsAuthenticated],
+    )
+    def logout_all(self, request: Request) -> Response:
+        services.user_sessions_end(user=_me(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
