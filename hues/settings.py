@@ -607,6 +607,9 @@ REST_FRAMEWORK = {
     # enough for a test client filing 100 reports a minute.
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_rate("THROTTLE_ANON", "6000/min" if DEBUG else "120/min"),
+        # Anonymous reads the cache answers (the feed's first pages, a report), per address:
+        # one carrier-grade NAT address carries many phones (hues.throttling).
+        "anon_read": env_rate("THROTTLE_ANON_READ", "6000/min" if DEBUG else "1200/min"),
         "user": env_rate("THROTTLE_USER", "6000/min" if DEBUG else "240/min"),
         "auth": env_rate("THROTTLE_AUTH", "600/min" if DEBUG else "10/min"),
         "auth_ip": env_rate("THROTTLE_AUTH_IP", "6000/min" if DEBUG else "60/min"),
@@ -619,8 +622,10 @@ REST_FRAMEWORK = {
         "report_create": env_rate("THROTTLE_REPORT_CREATE", "600/min" if DEBUG else "20/hour"),
         # Citizens flagging reports and comments for moderation, per user.
         "flag": env_rate("THROTTLE_FLAG", "600/min" if DEBUG else "30/hour"),
+        # Per address: a backstop against many accounts filing from one machine, high enough
+        # for a carrier-grade NAT's worth of citizens (50 at their full per-user rate).
         "report_create_ip": env_rate(
-            "THROTTLE_REPORT_CREATE_IP", "6000/min" if DEBUG else "120/hour"
+            "THROTTLE_REPORT_CREATE_IP", "6000/min" if DEBUG else "1000/hour"
         ),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

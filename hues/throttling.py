@@ -109,18 +109,27 @@ class IPThrottle(ScopeThrottle):
 
 
 class RequesterThrottle(ScopeThrottle):
-    """The API-wide limit (DEFAULT_THROTTLE_CLASSES): a signed-in user's requests under the
-    scope `user`, an anonymous client's per address under `anon`; one count per request."""
+    """The API-wide limit (DEFAULT_THROTTLE_CLASSES), one count per request: a signed-in
+    user's requests under the scope `user`, per user, whatever address they come from; an
+    anonymous client's per address, under `anon_read` for a read whose answer the cache holds
+    (a view that reads its page ahead: cheap, and one carrier-grade NAT address may carry
+    many people) and under `anon` for anything else. A cached read the cache could not answer
+    is charged to `anon` too (charge_miss)."""
 
     def __init__(self) -> None:
         super().__init__("anon")
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if request.user and request.user.is_authenticated:
-            self.scope = "user"
-            self.rate = self.get_rate()
-            self.num_requests, self.duration = self.parse_rate(self.rate)
+            self._use("user")
+        elif getattr(request, READ_AHEAD, None) is not None:
+            self._use("anon_read")
         return super().allow_request(request, view)
+
+    def _use(self, scope: str) -> None:
+        self.scope = scope
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
 
     def ident(self, request: Request) -> str | None:
         user = request.user
@@ -133,3 +142,15 @@ class UserThrottle(ScopeThrottle):
     def ident(self, request: Request) -> str | None:
         user = request.user
         return str(user.pk) if user and user.is_authenticated else None
+
+
+def charge_miss(request: Request) -> float | None:
+    """Count an anonymous cached read that missed the cache under `anon`, as any other
+    anonymous request: unique pages (a new search each time) cost the database, and get the
+    ordinary limit. The seconds to wait when that limit is spent, else None."""
+    if getattr(request, READ_AHEAD, None) is None or (
+        request.user and request.user.is_authenticated
+    ):
+        return None
+    throttle = IPThrottle("anon")
+    return None if throttle.allow_request(request, None) else throttle.wait()
