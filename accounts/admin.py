@@ -7,17 +7,33 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.backends import login_refusal
 from accounts.models import AGENCY_ROLES, PhoneCode, Role, TextMessage, User
 from accounts.phones import InvalidPhoneNumber, normalize_phone
 from accounts.selectors import request_user
 from accounts.services import user_set_role
 from accounts.texts import text_counts
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in: a refusal of the login limits (accounts.login_limits) says why,
+    instead of "wrong phone or password"."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            refusal = login_refusal(self.request)
+            if refusal is not None:
+                raise forms.ValidationError(str(refusal.message), code=refusal.code) from None
+            raise
 
 
 class PhoneFormMixin:

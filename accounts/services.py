@@ -20,6 +20,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.codes import CodeInvalid, phone_code_check, phone_code_create, phone_code_latest
+from accounts.login_limits import login_lock_lift
 from accounts.models import ADMIN_ROLES, AGENCY_ROLES, Device, PhoneCode, Role, TextMessage, User
 from accounts.phones import InvalidPhoneNumber, is_mobile, normalize_phone
 from accounts.sms_limits import phone_check_textable, sms_allow
@@ -273,9 +274,10 @@ def user_password_reset_confirm(
     out everywhere (user_sessions_end). The code proves the phone is theirs:
     a registration still waiting for its code is verified by it.
 
-    An unknown phone and every refused code answer `invalid_code` (wrong codes still count),
-    and the password rules are checked first in every case, so the answers reveal nothing
-    about which numbers have accounts.
+    It lifts a lock of the account's sign-ins (accounts.login_limits), and the client that
+    reset the password may sign in at once. An unknown phone and every refused code answer
+    `invalid_code` (wrong codes still count), and the password rules are checked first in
+    every case, so the answers reveal nothing about which numbers have accounts.
     """
     phone = normalize_phone(phone)
     user = User.objects.filter(phone=phone, is_active=True).first()
@@ -287,6 +289,9 @@ def user_password_reset_confirm(
     if user is None:
         raise CodeInvalid(field="code")
     phone_code_check(user=user, purpose=PhoneCode.Purpose.RESET, code=code, client=client)
+    if client:
+        # The code proves the phone is theirs: a lock on its sign-ins goes.
+        login_lock_lift(phone=phone, client=client)
     with transaction.atomic():
         user.set_password(new_password)
         user.phone_verified_at = user.phone_verified_at or timezone.now()

@@ -21,6 +21,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import RefreshToken, Token
@@ -76,3 +77,9 @@ class SessionJWTAuthentication(JWTAuthentication):
         user = super().get_user(validated_token)
         token_check(validated_token, cast(User, user))
         return user
+
+
+class SessionJWTScheme(SimpleJWTScheme):
+    """The schema's bearer scheme (jwtAuth), as for simplejwt's own class."""
+
+    target_class = "accounts.tokens.SessionJWTAuthentication"

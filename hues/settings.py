@@ -299,6 +299,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "phone"
 AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
+# Sign-ins per account (accounts.login_limits, API and admin): from the LOGIN_DELAY_AFTER-th
+# wrong password of one client for one account, waits of 1, 2, 4 ... s (at most
+# LOGIN_DELAY_MAX); LOGIN_ACCOUNT_FAILURE_LIMIT wrong passwords from anywhere within
+# LOGIN_FAILURE_WINDOW lock the account for LOGIN_ACCOUNT_LOCK (doubled at each lock in a day)
+# except from clients that signed in to it in the last LOGIN_KNOWN_CLIENT_DAYS; a password
+# reset by texted code lifts the lock.
+LOGIN_DELAY_AFTER = env_int("LOGIN_DELAY_AFTER", 3)
+LOGIN_DELAY_MAX = env_int("LOGIN_DELAY_MAX", 60)
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20)
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+LOGIN_ACCOUNT_LOCK = timedelta(minutes=env_int("LOGIN_ACCOUNT_LOCK_MINUTES", 15))
+LOGIN_KNOWN_CLIENT_DAYS = env_int("LOGIN_KNOWN_CLIENT_DAYS", 30)
 # The client address as every limit sees it (hues.addresses, TRUSTED_PROXIES).
 AXES_CLIENT_IP_CALLABLE = "hues.addresses.client_address"
 
@@ -613,7 +625,6 @@ REST_FRAMEWORK = {
         "user": env_rate("THROTTLE_USER", "6000/min" if DEBUG else "240/min"),
         "auth": env_rate("THROTTLE_AUTH", "600/min" if DEBUG else "10/min"),
         "auth_ip": env_rate("THROTTLE_AUTH_IP", "6000/min" if DEBUG else "60/min"),
-        "login": env_rate("THROTTLE_LOGIN", "600/min" if DEBUG else "10/min"),
         "login_ip": env_rate("THROTTLE_LOGIN_IP", "6000/min" if DEBUG else "60/min"),
         "register": env_rate("THROTTLE_REGISTER", "600/min" if DEBUG else "5/hour"),
         "register_ip": env_rate("THROTTLE_REGISTER_IP", "6000/min" if DEBUG else "30/hour"),

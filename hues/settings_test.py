@@ -59,3 +59,8 @@ SMS_LIMIT_PER_PREFIX = {"hour": 100_000, "day": 100_000}
 SMS_LIMIT_PER_CLIENT = {"hour": 100_000, "day": 100_000}
 SMS_HOURLY_BUDGET = 1_000_000
 SMS_DAILY_BUDGET = 1_000_000
+
+# The login limits per account out of the way; their tests set low ones
+# (tests/security/test_targeted_lockout.py).
+LOGIN_DELAY_AFTER = 100_000
+LOGIN_ACCOUNT_FAILURE_LIMIT = 100_000

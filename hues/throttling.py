@@ -1,8 +1,8 @@
 """Abuse limits: rates per user, per phone number and per client IP, kept in the cache
 (Redis in production, through CACHE_URL), so every API process counts the same requests.
 
-A view combines them for one use case, e.g. signing in: `PhoneThrottle("login")`
-(accounts.throttling: however many addresses try one number) and `IPThrottle("login_ip")`
+A view combines them for one use case, e.g. registering: `PhoneThrottle("register")`
+(accounts.throttling: however many addresses try one number) and `IPThrottle("register_ip")`
 (however many numbers one address tries). Each scope's rate is read from
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] when the request comes, so a change of settings
 applies at once; a scope with no rate is a configuration error. The client address is

@@ -38,6 +38,7 @@ from accounts.api.serializers import (
     TokenRefreshInput,
     VerifyInput,
 )
+from accounts.backends import login_refusal
 from accounts.models import User
 from accounts.phones import mask_phone
 from accounts.selectors import request_user
@@ -274,18 +275,29 @@ class TokenView(TokenObtainPairView):
     serializer_class = TokenInput
 
     def get_throttles(self) -> list[BaseThrottle]:
-        return _per_phone_and_address("login")
+        """Per address only: a limit per phone number from any address let anyone keep the
+        number's owner out; the login limits per account (accounts.login_limits) slow those
+        who guess without holding the owner up."""
+        return [IPThrottle("login_ip")]
 
     @extend_schema(
         summary="Sign in",
+        description=(
+            "After a few wrong passwords for a phone from one address, that address waits "
+            "before its next try (`login_wait`). After many from anywhere, the phone signs in "
+            "only from devices that signed in to it before (`account_locked`) until the lock "
+            "ends or its owner resets the password with a texted code."
+        ),
         responses={
             200: TokenOutput,
             401: error_response(
                 "`no_active_account`: a wrong phone or password, or an inactive account."
             ),
             429: error_response(
-                "`throttled`: too many requests; `login_locked`: too many failed logins "
-                "for this phone."
+                "`throttled`: too many requests; `login_wait`: wait Retry-After seconds "
+                "before the next try for this phone; `account_locked`: this phone signs in "
+                "only from a device that signed in before, or after a password reset; "
+                "`login_locked`: too many failed logins for this phone from this address."
             ),
         },
     )
@@ -293,6 +305,9 @@ class TokenView(TokenObtainPairView):
         try:
             return super().post(request, *args, **kwargs)
         except AuthenticationFailed:
+            refusal = login_refusal(request)
+            if refusal is not None:
+                raise refusal from None
             # django-axes marks the request it was given (DRF's) when the phone is locked out.
             if getattr(request, "axes_locked_out", False):
                 raise LoginLockedOut() from None
