@@ -23,13 +23,16 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken
-from rest_framework_simplejwt.tokens import RefreshToken, Token
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import RefreshToken, Token, UntypedToken
 
 from accounts.models import User
 
 SESSION_CLAIM = "sid"
 GENERATION_CLAIM = "gen"
+
+# Longer than any token this service signs (the logout input's limit too).
+MAX_TOKEN_LENGTH = 2000
 
 SESSION_ENDED = _("This session has ended: sign in again.")
 
@@ -53,6 +56,21 @@ def session_end(token: Token) -> None:
         lifetime = cast(timedelta, settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"])
         seconds = int(lifetime.total_seconds()) + 60
         cache.set(_ended_key(session), True, seconds)
+
+
+def refresh_token_user(raw: object) -> str | None:
+    """The user id a refresh token names, if it is one this service signed and it has not
+    expired (whether it was revoked is the serializer's to check)."""
+    if not isinstance(raw, str) or len(raw) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        token = UntypedToken(raw)  # type: ignore[arg-type]  # a string is what it decodes
+    except TokenError:
+        return None
+    if token.get("token_type") != "refresh":
+        return None
+    user_id = token.get("user_id")
+    return str(user_id) if user_id is not None else None
 
 
 def token_is_current(token: Token, user: User) -> bool:

@@ -34,6 +34,14 @@ from hues.cache import count_hit, count_hit_and_read
 
 # The request attribute where a view puts the cache keys it is about to read (ReadAhead).
 READ_AHEAD = "cache_read_ahead"
+# The request attribute where a view names the user a request without a bearer token comes
+# from, when the request proves it otherwise (a refresh token): counted as that user's.
+REQUESTER = "throttle_requester"
+
+
+def count_as_user(request: HttpRequest, user_id: str) -> None:
+    """Count `request` as the user's (RequesterThrottle), not its address's."""
+    setattr(request, REQUESTER, user_id)
 
 
 class ReadAhead:
@@ -110,7 +118,8 @@ class IPThrottle(ScopeThrottle):
 
 class RequesterThrottle(ScopeThrottle):
     """The API-wide limit (DEFAULT_THROTTLE_CLASSES), one count per request: a signed-in
-    user's requests under the scope `user`, per user, whatever address they come from; an
+    user's requests under the scope `user`, per user, whatever address they come from (and
+    those a view counts as a user's: count_as_user); an
     anonymous client's per address, under `anon_read` for a read whose answer the cache holds
     (a view that reads its page ahead: cheap, and one carrier-grade NAT address may carry
     many people) and under `anon` for anything else. A cached read the cache could not answer
@@ -118,9 +127,15 @@ class RequesterThrottle(ScopeThrottle):
 
     def __init__(self) -> None:
         super().__init__("anon")
+        self.user_id: str | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        if request.user and request.user.is_authenticated:
+        user = request.user
+        if user and user.is_authenticated:
+            self.user_id = str(user.pk)
+        else:
+            self.user_id = getattr(request, REQUESTER, None)
+        if self.user_id is not None:
             self._use("user")
         elif getattr(request, READ_AHEAD, None) is not None:
             self._use("anon_read")
@@ -132,8 +147,7 @@ class RequesterThrottle(ScopeThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
 
     def ident(self, request: Request) -> str | None:
-        user = request.user
-        return str(user.pk) if user and user.is_authenticated else self.get_ident(request)
+        return self.user_id if self.user_id is not None else self.get_ident(request)
 
 
 class UserThrottle(ScopeThrottle):

@@ -44,10 +44,11 @@ from accounts.phones import mask_phone
 from accounts.selectors import request_user
 from accounts.sms_limits import client_key
 from accounts.throttling import PhoneThrottle
+from accounts.tokens import refresh_token_user
 from hues.addresses import client_address
 from hues.api_schema import error_response
 from hues.errors import TooManyRequests
-from hues.throttling import IPThrottle, UserThrottle
+from hues.throttling import IPThrottle, UserThrottle, count_as_user
 
 
 def _client(request: Request) -> str:
@@ -327,10 +328,18 @@ class TokenView(TokenObtainPairView):
     )
 )
 class TokenRefresh(TokenRefreshView):
+    """Counted per user, as the user's other requests (the API-wide limit): every signed-in
+    app refreshes every few minutes, and many may share one carrier-grade NAT address. A
+    token that is not ours counts for its address, as any anonymous request."""
+
     serializer_class = TokenRefreshInput
 
-    def get_throttles(self) -> list[BaseThrottle]:
-        return [IPThrottle("auth_ip")]
+    def check_throttles(self, request: Request) -> None:
+        data = request.data
+        user_id = refresh_token_user(data.get("refresh") if isinstance(data, dict) else None)
+        if user_id is not None:
+            count_as_user(request, user_id)
+        super().check_throttles(request)
 
 
 def _me(request: Request) -> User:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from reports.models import Report
 from tests.factories import UserFactory
@@ -156,3 +157,42 @@ def test_signed_in_citizens_behind_one_address_are_counted_each_on_their_own(
 
     assert answers == [200] * 15
     assert behind_the_nat(citizens[0]).get("/api/v1/reports").status_code == 429
+
+
+def refresh_from_nat(token) -> int:
+    response = behind_the_nat().post(
+        "/api/v1/auth/token/refresh", {"refresh": str(token)}, format="json"
+    )
+    return response.status_code
+
+
+def test_a_hundred_citizens_behind_one_address_keep_their_sessions_fresh(
+    production, reference_data
+):
+    """Every signed-in app refreshes its token every few minutes: the refreshes of many
+    people behind one address were refused at 60 a minute."""
+    tokens = [RefreshToken.for_user(citizen) for citizen in UserFactory.create_batch(100)]
+
+    answers = [refresh_from_nat(token) for token in tokens]
+
+    assert answers == [200] * 100
+
+
+def test_refreshing_in_a_loop_is_limited_per_user_and_garbage_per_address(
+    throttle_rates, reference_data
+):
+    throttle_rates(user="3/min", anon="2/min")
+    looping, other = UserFactory(), UserFactory()
+    token = RefreshToken.for_user(looping)
+    answers = []
+    for _ in range(4):
+        response = behind_the_nat().post(
+            "/api/v1/auth/token/refresh", {"refresh": str(token)}, format="json"
+        )
+        answers.append(response.status_code)
+        if response.status_code == 200:
+            token = response.json()["refresh"]
+
+    assert answers == [200, 200, 200, 429]
+    assert refresh_from_nat(RefreshToken.for_user(other)) == 200
+    assert [refresh_from_nat("not-a-token") for _ in range(3)] == [401, 401, 429]
