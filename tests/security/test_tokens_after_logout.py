@@ -8,6 +8,7 @@ account end every session of the user at once (accounts.tokens)."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.accounts.conftest import code_in
@@ -140,3 +141,18 @@ def test_an_access_token_made_before_sessions_existed_still_works(api_as, citize
     api_as(citizen).post("/api/v1/auth/logout/all")
 
     assert api_as(citizen).get("/api/v1/me").status_code == 401
+
+
+def test_a_password_an_administrator_sets_ends_every_session_at_once(citizen, administrator):
+    session = sign_in(citizen)
+    admin = Client()
+    admin.force_login(administrator, backend="accounts.backends.PhoneBackend")
+
+    changed = admin.post(
+        f"/admin/accounts/user/{citizen.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+
+    assert changed.status_code == 302
+    assert_refused(me(session["access"]))
+    assert refreshed(session["refresh"]).status_code == 401
