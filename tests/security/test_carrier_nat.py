@@ -196,3 +196,18 @@ def test_refreshing_in_a_loop_is_limited_per_user_and_garbage_per_address(
     assert answers == [200, 200, 200, 429]
     assert refresh_from_nat(RefreshToken.for_user(other)) == 200
     assert [refresh_from_nat("not-a-token") for _ in range(3)] == [401, 401, 429]
+
+
+def test_many_citizens_behind_one_address_sign_out(production, reference_data):
+    auth_per_address = int(production["auth_ip"].split("/")[0])
+    citizens = UserFactory.create_batch(auth_per_address + 5)
+    answers = []
+    for citizen in citizens:
+        refresh = RefreshToken.for_user(citizen)
+        client = behind_the_nat()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {refresh.access_token}")
+        answers.append(
+            client.post("/api/v1/auth/logout", {"refresh": str(refresh)}, format="json").status_code
+        )
+
+    assert answers == [204] * len(citizens)
