@@ -3,9 +3,10 @@
 A sign-in starts a session: its refresh token carries a session id (`sid`) and the user's
 token generation (`gen`), and every access token made from it (or from its rotations) copies
 both. An access token is refused, whatever its expiry says, when
-- its generation is older than the user's: a password reset, "log out everywhere" or the
-  deletion of the account moves the generation on, ending every session of the user (the
-  user row is read on every request anyway, so this costs nothing);
+- its generation is older than the user's: a password reset (or a password an administrator
+  sets), "log out everywhere" or the deletion of the account moves the generation on, ending
+  every session of the user (the user row is read on every request anyway: this costs
+  nothing);
 - its session was ended by a logout: the session id is kept in the cache, for as long as an
   access token lives, and the refresh token is blacklisted (one cache read per request).
 While Redis is away, logouts of one session are not seen until the access token expires
