@@ -362,6 +362,9 @@ REQUEST_MAX_BODY_SIZE = env_int("REQUEST_MAX_BODY_SIZE", 5 * 15 * 1024 * 1024)
 # Photos: limits on what a citizen may upload, and the sizes we keep.
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000)
+# The memory reading one photo may take, estimated from its header before any decoding
+# (reports.photos.decoding_bytes): a 24-megapixel HEIC from a phone needs 196 MB.
+PHOTO_MAX_DECODING_BYTES = env_int("PHOTO_MAX_DECODING_BYTES", 192 * 1024 * 1024)
 PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", 1600)
 PHOTO_THUMBNAIL_SIDE = env_int("PHOTO_THUMBNAIL_SIDE", 400)
 PHOTO_MAX_PER_REPORT = 5
