@@ -568,6 +568,9 @@ ROUTING_BATCH_SIZE = env_int("ROUTING_BATCH_SIZE", 200)
 FLAG_HIDE_THRESHOLD = env_int("FLAG_HIDE_THRESHOLD", 3)
 # The public statistics (GET /api/v1/stats) are served from the cache for this long.
 STATS_CACHE_SECONDS = env_int("STATS_CACHE_SECONDS", 300)
+# The public statistics withhold every count below this (insights.disclosure): they count
+# private reports too. 1: withhold nothing.
+STATS_MIN_COUNT = env_int("STATS_MIN_COUNT", 5)
 # The dashboard's figures are counted once per viewer scope and filters for this long.
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)
 
