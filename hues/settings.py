@@ -12,6 +12,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -167,6 +168,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hues.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -297,6 +299,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "hues" / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
@@ -353,6 +356,31 @@ if PHOTO_STORAGE == "s3":
     }
 elif PHOTO_STORAGE != "filesystem":
     raise ImproperlyConfigured(f"PHOTO_STORAGE={PHOTO_STORAGE!r}: use filesystem or s3.")
+
+# The Content-Security-Policy of the admin and of the API's documentation pages
+# (hues.middleware.ContentSecurityPolicyMiddleware): everything from this site, no inline
+# script, no plugin, no framing. CSP_IMG_SOURCES: other origins the admin shows photos from,
+# space-separated; with PHOTO_STORAGE=s3 the bucket's (a photo URL redirects there).
+CSP_IMG_SOURCES = os.environ.get("CSP_IMG_SOURCES", "").strip() or (
+    (
+        "{0.scheme}://{0.netloc}".format(urlsplit(os.environ["S3_ENDPOINT_URL"]))
+        if os.environ.get("S3_ENDPOINT_URL")
+        else "https://*.amazonaws.com"
+    )
+    if PHOTO_STORAGE == "s3"
+    else ""
+)
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+_CSP_DOCS = f"{_CSP}; img-src 'self' data:; worker-src 'self' blob:"
+CONTENT_SECURITY_POLICIES = {
+    "/admin/": f"{_CSP}; img-src 'self' data: blob: {CSP_IMG_SOURCES}".rstrip(),
+    "/api/docs/": _CSP_DOCS,
+    "/api/redoc/": _CSP_DOCS,
+}
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -3,7 +3,9 @@
 Pure: bytes in, bytes out, no ORM. Every upload is decoded and re-encoded as a new JPEG
 with no metadata (EXIF, GPS, XMP, ICC, comments): the original bytes are never kept. JPEGs
 are decoded in draft mode at the smallest scale that still gives the stored size, and the
-thumbnail is made from the same decoded image, so each photo is decoded once.
+thumbnail is made from the same decoded image; a JPEG's scan data is first decoded strictly
+(libjpeg-turbo, through simplejpeg) in one channel at that scale, so that corrupt data is
+refused instead of stored as grey.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import pillow_heif
+import simplejpeg
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
@@ -135,6 +138,27 @@ def _starts_like_accepted_type(stream: IO[bytes]) -> bool:
     )
 
 
+def _check_jpeg_scan(stream: IO[bytes], image: Image.Image) -> None:
+    """Decode a JPEG's (or an MPO's first picture's) scan data with every libjpeg warning an
+    error, at the size Pillow will decode it and in one channel: a scan that is cut short
+    (even with an end marker appended) or carries corrupt entropy-coded data raises
+    ValueError. Pillow decodes such data into grey or garbage without a word, and we would
+    store the re-encoded result."""
+    position = stream.tell()
+    try:
+        stream.seek(0)
+        data = stream.read()
+    finally:
+        stream.seek(position)
+    simplejpeg.decode_jpeg(
+        data,
+        colorspace="CMYK" if image.mode == "CMYK" else "GRAY",
+        min_width=image.width,
+        min_height=image.height,
+        strict=True,
+    )
+
+
 def _turn_upright(image: Image.Image) -> Image.Transpose | None:
     """The transposition that turns the picture as its EXIF orientation says. Unlike
     ImageOps.exif_transpose, only that tag is read and nothing is written back into the
@@ -196,6 +220,8 @@ def process_photo(stream: IO[bytes], *, size: int, limits: PhotoLimits) -> Proce
                     % {"size": filesizeformat(limits.max_decoding_bytes)},
                     field="photos",
                 )
+            if image.format in ("JPEG", "MPO"):
+                _check_jpeg_scan(stream, image)
             image.load()
             turn = _turn_upright(image)
     except (PhotoUnsupported, PhotoTooLarge):

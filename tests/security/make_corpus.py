@@ -218,6 +218,12 @@ SAMPLES = [
         "invalid_photo",
     ),
     Sample(
+        "jpeg-cut-short-then-an-end-marker",
+        one("photo.jpg", lambda: noise_jpeg((320, 240))[:-4000] + b"\xff\xd9"),
+        400,
+        "invalid_photo",
+    ),
+    Sample(
         "png-cut-in-half", one("photo.png", lambda: png()[: len(png()) // 2]), 400, "invalid_photo"
     ),
     Sample("png-bad-checksum", one("photo.png", png_bad_crc), 400, "invalid_photo"),
