@@ -98,12 +98,14 @@ def _has_transparency(image: Image.Image) -> bool:
     )
 
 
-def decoding_bytes(image: Image.Image) -> int:
+def decoding_bytes(image: Image.Image, *, declared: tuple[int, int] | None = None) -> int:
     """The memory reading an opened (not yet decoded) picture costs at most, from its header:
     the decoded pixels at the size they will be decoded (after a JPEG's draft), the decoder's
     own buffer (WebP, HEIC), and the copies _flatten makes: a picture that is not RGB is
     converted (four bytes a pixel), one with transparency through RGBA, a white background
-    and the alpha mask (nine)."""
+    and the alpha mask (nine). A progressive JPEG is decoded through a buffer of all its DCT
+    coefficients at its `declared` size, whatever the draft: two bytes a pixel and channel at
+    most."""
     width, height = image.size
     pixels = width * height
     per_pixel = PIXEL_BYTES.get(image.mode, 4)
@@ -113,7 +115,11 @@ def decoding_bytes(image: Image.Image) -> int:
         per_pixel += 9
     elif image.mode != "RGB":
         per_pixel += 4
-    return pixels * per_pixel
+    coefficients = 0
+    if image.format in ("JPEG", "MPO") and image.info.get("progressive"):
+        declared_width, declared_height = declared or image.size
+        coefficients = declared_width * declared_height * len(image.getbands()) * 2
+    return pixels * per_pixel + coefficients
 
 
 def _encode(image: Image.Image) -> bytes:
@@ -209,7 +215,7 @@ def process_photo(stream: IO[bytes], *, size: int, limits: PhotoLimits) -> Proce
             if drafted:
                 # Decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size.
                 image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
-            if decoding_bytes(image) > limits.max_decoding_bytes:
+            if decoding_bytes(image, declared=(width, height)) > limits.max_decoding_bytes:
                 # Refused from the header, before a byte of pixels is decoded: a few hundred
                 # bytes can declare a picture that takes hundreds of megabytes to hold.
                 raise PhotoTooCostly(

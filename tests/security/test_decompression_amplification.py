@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import ImageFile
+from PIL import Image, ImageFile
 
 from reports.models import Photo, Report
 from reports.photos import (
@@ -137,9 +137,43 @@ def test_a_48_megapixel_jpeg_costs_what_its_draft_decodes():
         pass
 
 
-def test_the_estimate_counts_the_transparent_copies():
-    from PIL import Image
+def progressive_jpeg_declaring(width: int, height: int) -> bytes:
+    """A small progressive JPEG whose frame header declares width x height."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (30, 120, 200)).save(buffer, format="JPEG", progressive=True)
+    data = bytearray(buffer.getvalue())
+    frame = data.find(b"\xff\xc2")
+    data[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
 
+
+@pytest.fixture
+def progressive_bomb() -> bytes:
+    return progressive_jpeg_declaring(SIDE, SIDE)
+
+
+def test_a_progressive_jpeg_counts_its_coefficients_at_the_declared_size(
+    file_report, citizen, progressive_bomb, no_decoding
+):
+    """libjpeg holds every DCT coefficient of a progressive JPEG, at its full size, whatever
+    the draft: 7071x7071 costs 300 MB however small the file."""
+    data = progressive_bomb
+
+    response = file_report(citizen, photos=[SimpleUploadedFile("photo.jpg", data)])
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "photo_too_costly"
+    assert not Report.objects.exists()
+
+
+def test_a_24_megapixel_progressive_jpeg_fits_the_default_budget():
+    image = Image.open(io.BytesIO(progressive_jpeg_declaring(6000, 4000)))
+    image.draft("RGB", (1600, 1067))
+
+    assert decoding_bytes(image, declared=(6000, 4000)) < 192 * 1024 * 1024
+
+
+def test_the_estimate_counts_the_transparent_copies():
     image = Image.open(io.BytesIO(transparent_png(64)))
 
     assert decoding_bytes(image) == 64 * 64 * (4 + 9)
