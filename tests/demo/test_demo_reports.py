@@ -31,7 +31,9 @@ def demo_on(settings):
 
 
 @pytest.fixture
-def demo(db, demo_on) -> str:
+def demo(reference_data, demo_on) -> str:
+    # reference_data: the routing snapshot is told to reload, since another test's seeding
+    # may have cached agencies its rolled-back transaction created.
     return _seed()
 
 
@@ -85,7 +87,7 @@ def test_seeding_the_demo_again_adds_nothing(demo):
     assert "already filed" in output
 
 
-def test_no_demo_report_without_debug(db, settings):
+def test_no_demo_report_without_debug(reference_data, settings):
     settings.DEBUG = False
     settings.DEMO_USERS_ENABLED = False
 

@@ -183,7 +183,7 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     try:
         python = str(BIN / "python")
         _run([python, "manage.py", "migrate", "--no-input", "-v", "0"], env)
-        _run([python, "manage.py", "seed_demo"], env)
+        _run([python, "manage.py", "seed_demo", "--reports", "0"], env)
         created = json.loads(_run([python, "-c", SETUP], env).strip().splitlines()[-1])
         server = subprocess.Popen(
             [

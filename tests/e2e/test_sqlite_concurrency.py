@@ -55,7 +55,7 @@ def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     database = tmp / "db.sqlite3"
     env = _env(database, tmp)
     manage(env, "migrate", "--no-input")
-    manage(env, "seed_demo")
+    manage(env, "seed_demo", "--reports", "0")  # reference data and users; no demo reports
     return database
 
 
