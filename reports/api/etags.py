@@ -29,7 +29,8 @@ def _weak_etag(request: Request, parts: Iterable[str]) -> str:
 
 
 def _report_version(report: Report) -> str:
-    photos = ",".join(str(photo.pk) for photo in report.photos.all())
+    # A photo processed (or processed again after staff changed its boxes) has new URLs.
+    photos = ",".join(f"{photo.pk}:{photo.public_image.name}" for photo in report.photos.all())
     # A private report's photo URLs expire: a new period of them is a new version.
     urls = "" if report.is_public else str(url_epoch())
     return (

@@ -51,7 +51,7 @@ def test_anyone_fetches_a_public_reports_photo_and_thumbnail_from_the_api(api, p
     urls = api_photo_urls(api, public_report)
 
     assert len(urls) == 2
-    for url, file in zip(urls, (photo.image, photo.thumbnail), strict=True):
+    for url, file in zip(urls, (photo.public_image, photo.public_thumbnail), strict=True):
         response = Client().get(path_of(url))
         assert response.status_code == 200
         assert response["Content-Type"] == "image/jpeg"
@@ -200,14 +200,14 @@ def test_the_web_server_sends_the_file_when_told_to(mode, header, public_report,
     settings.MEDIA_SERVE = mode
     photo = photo_of(public_report)
 
-    response = Client().get(photo_url(photo.image.name, expiring=False))
+    response = Client().get(photo_url(photo.public_image.name, expiring=False))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response.content == b""
     expected = {
-        "x-accel-redirect": f"/protected-media/{photo.image.name}",
-        "x-sendfile": str(Path(photo.image.path).resolve()),
+        "x-accel-redirect": f"/protected-media/{photo.public_image.name}",
+        "x-sendfile": str(Path(photo.public_image.path).resolve()),
     }[mode]
     assert response[header] == expected
 
