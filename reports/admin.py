@@ -163,7 +163,7 @@ class PhotoInline(admin.TabularInline):
         return format_html(
             '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:120px"></a>',
             photo_url(str(photo.image.name), expiring=True),
-            photo_url(str(photo.thumbnail.name), expiring=True),
+            photo_url(photo.staff_thumbnail_name, expiring=True),
         )
 
     @admin.display(description=_("what the public sees"))
@@ -928,7 +928,7 @@ class ReportAdmin(admin.ModelAdmin):
                         " ",
                         '<img src="{}" alt="" style="max-height:80px">',
                         (
-                            (photo_url(str(photo.thumbnail.name), expiring=True),)
+                            (photo_url(photo.staff_thumbnail_name, expiring=True),)
                             for photo in duplicate.photos.all()
                         ),
                     ),

@@ -576,6 +576,12 @@ class Photo(models.Model):
     def has_original(self) -> bool:
         return self.original_deleted_at is None and bool(self.image.name)
 
+    @property
+    def staff_thumbnail_name(self) -> str:
+        """The thumbnail staff see: the evidence copy's while it is kept, then the public
+        one."""
+        return str((self.thumbnail if self.has_original else self.public_thumbnail).name or "")
+
 
 class PhotoRegion(models.Model):
     """A box obscured in a photo's public rendition, found by the detector or drawn by
