@@ -19,7 +19,7 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from reports import detection, lifecycle, privacy, tasks
+from reports import detection, editing, lifecycle, privacy, tasks
 from reports.media import photo_url
 from reports.models import Event, Photo, PhotoRegion, Redaction, Report, ReportStatus
 from tests.reports.helpers import admin_client, resolve_with_photo
@@ -470,3 +470,33 @@ def test_the_back_fill_resumes_after_the_last_photo_it_did(make_report, citizen)
 
 def test_lifecycle_offers_no_redaction_button(routed_report, staff_a):
     assert "redact_photo" not in lifecycle.allowed_transitions(routed_report, staff_a)
+
+
+# Split reports share their photos' files
+
+
+def test_a_split_part_keeps_the_photos_public_rendition_and_its_boxes(
+    api, make_report, citizen, dispatcher
+):
+    mixed = make_report(citizen, category="other", description="Rác và đèn hỏng", photos=2)
+    photos = list(mixed.photos.order_by("id"))
+    PhotoRegion.objects.create(
+        photo=photos[1], kind="face", source=PhotoRegion.Source.STAFF, x=1, y=1, width=9, height=9
+    )
+
+    [light] = editing.report_split(
+        report=mixed,
+        actor=dispatcher,
+        reason="Hai vấn đề khác nhau",
+        parts=[
+            editing.SplitPart("garbage", mixed.description, []),
+            editing.SplitPart("street_lighting", "Đèn đường hỏng", [photos[1].pk]),
+        ],
+    )
+
+    copy = light.photos.get()
+    assert copy.is_published
+    assert copy.public_image.name == photos[1].public_image.name
+    assert copy.regions.count() == photos[1].regions.count()
+    [shown] = api.get(f"/api/v1/reports/{light.reference}").json()["photos"]
+    assert "/media/public/" in shown["url"]
