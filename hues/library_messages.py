@@ -3,7 +3,7 @@ Vietnamese translations in hues/locale (which takes priority over the libraries'
 catalogues). The msgids must match the libraries' source exactly; tests/test_translations.py
 checks that they translate."""
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 LIBRARY_MESSAGES = [
     # Django admin (no Vietnamese in Django's own catalogue yet)
@@ -64,4 +64,15 @@ LIBRARY_MESSAGES = [
     gettext_noop("Null characters are not allowed."),
     gettext_noop("Enter a whole number."),
     gettext_noop("Select a valid choice. %(value)s is not one of the available choices."),
+]
+
+# Django's timesince (the admin's "age" column): Django's Vietnamese catalogue still has the
+# old "%d hour" msgids, so "9 hours" showed in English.
+LIBRARY_PLURALS = [
+    ngettext_lazy("%(num)d year", "%(num)d years", "num"),
+    ngettext_lazy("%(num)d month", "%(num)d months", "num"),
+    ngettext_lazy("%(num)d week", "%(num)d weeks", "num"),
+    ngettext_lazy("%(num)d day", "%(num)d days", "num"),
+    ngettext_lazy("%(num)d hour", "%(num)d hours", "num"),
+    ngettext_lazy("%(num)d minute", "%(num)d minutes", "num"),
 ]

@@ -499,6 +499,9 @@ NOTIFY_SWEEP_WINDOW = timedelta(days=1)
 
 # Demo data: users with a known password exist only while DEBUG is on.
 DEMO_USERS_ENABLED = DEBUG
+# ...and a living demo: this many reports of the last 30 days, worked to every state
+# (`seed_demo --reports N` overrides; 0 for none).
+DEMO_REPORTS = env_int("DEMO_REPORTS", 300)
 
 # Celery: with no broker the tasks run eagerly, in the web process, after commit.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -59,3 +59,4 @@ SMS_LIMIT_PER_PREFIX = {"hour": 100_000, "day": 100_000}
 SMS_LIMIT_PER_CLIENT = {"hour": 100_000, "day": 100_000}
 SMS_HOURLY_BUDGET = 1_000_000
 SMS_DAILY_BUDGET = 1_000_000
+DEMO_REPORTS = 0  # tests seed demo reports only when they ask (seed_demo --reports N)

@@ -280,7 +280,11 @@ class HideCommentForm(ReasonForm):
         self.order_fields(["comment", "reason"])
 
 
-class MergeForm(ReportActionForm):
+class MergeForm(ReplyTemplatePicker, ReportActionForm):
+    # The duplicate's reporter is told their report joins another: a rejection's templates
+    # (e.g. "rejected_duplicate") say so.
+    reply_purposes = (ReplyPurpose.REJECTION,)
+
     original = forms.CharField(
         label=_("Original report (reference)"),
         max_length=20,

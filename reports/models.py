@@ -423,6 +423,24 @@ class Report(models.Model):
             models.Index(fields=["agency", "status", "-id"], name="report_agency_status_id"),
             models.Index(fields=["reporter", "-id"], name="report_reporter_id"),
             models.Index(fields=["-id"], condition=Q(is_public=True), name="report_public_feed"),
+            # The public feed filtered as citizens filter it (reports.api.filters), newest
+            # first: a page at any depth is read straight from one of these.
+            models.Index(
+                fields=["category", "-id"],
+                condition=Q(is_public=True),
+                name="report_public_category",
+            ),
+            models.Index(
+                fields=["area", "-id"], condition=Q(is_public=True), name="report_public_area"
+            ),
+            models.Index(
+                fields=["agency", "-id"], condition=Q(is_public=True), name="report_public_agency"
+            ),
+            models.Index(
+                fields=["category", "area", "-id"],
+                condition=Q(is_public=True),
+                name="report_public_category_area",
+            ),
             # The statistics (reports.stats) read these without touching the table: what was
             # filed in a time range, what was resolved in one (with what each figure needs),
             # what is open now and what is overdue now, longest first.

@@ -8,14 +8,14 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
 from hues.filters import StrictBooleanFilter
 from reports import selectors
-from reports.models import Report, ReportStatus
+from reports.models import Agency, Area, Category, Report, ReportStatus
 from reports.selectors import FeedOrder
 from reports.text import search_words
 
@@ -137,6 +137,14 @@ class SearchFilter(django_filters.CharFilter):
     field_class = SearchField
 
 
+# The reference tables the feed filters by code.
+_BY_CODE: dict[str, type[Category | Area | Agency]] = {
+    "category": Category,
+    "area": Area,
+    "agency": Agency,
+}
+
+
 class ReportFilterForm(forms.Form):
     """The checks that span two parameters."""
 
@@ -155,14 +163,26 @@ class ReportFilter(django_filters.FilterSet):
         choices=ReportStatus.choices,
         help_text=_("Only reports in this status; repeat the parameter for several."),
     )
+    # By the id the code names, in a subquery PostgreSQL runs once before the scan: the
+    # feed's partial indexes (category, area, agency, then id) then give a page straight
+    # from the index, at any depth, instead of joining the reference tables for every row.
     category = django_filters.CharFilter(
-        field_name="category__code", max_length=40, help_text=_("A category code.")
+        field_name="category",
+        method="filter_code",
+        max_length=40,
+        help_text=_("A category code."),
     )
     area = django_filters.CharFilter(
-        field_name="area__code", max_length=10, help_text=_("An area's official code.")
+        field_name="area",
+        method="filter_code",
+        max_length=10,
+        help_text=_("An area's official code."),
     )
     agency = django_filters.CharFilter(
-        field_name="agency__code", max_length=40, help_text=_("The handling agency's code.")
+        field_name="agency",
+        method="filter_code",
+        max_length=40,
+        help_text=_("The handling agency's code."),
     )
     created_after = UtcDateTimeFilter(
         field_name="created_at",
@@ -242,6 +262,18 @@ class ReportFilter(django_filters.FilterSet):
         return selectors.report_feed_ordered(queryset, order=FeedOrder(order))
 
     # The type of `value` in each method is the parameter's type in the OpenAPI schema.
+
+    def filter_code(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        if not value:
+            return queryset
+        related = _BY_CODE[name]
+        return queryset.filter(
+            **{
+                f"{name}_id": Subquery(
+                    related._default_manager.filter(code=value).order_by().values("id")[:1]
+                )
+            }
+        )
 
     def filter_mine(self, queryset: QuerySet[Report], name: str, value: bool) -> QuerySet[Report]:
         # The view already chose the base queryset from the selector (see ReportViewSet).

@@ -43,6 +43,7 @@ DEMO_USERS = {
     "+84900000004": (Role.STAFF, "hepco"),
     "+84900000005": (Role.STAFF, "ward-19753"),
     "+84900000006": (Role.CITIZEN, None),
+    "+84900000007": (Role.HOTLINE, None),
 }
 
 
@@ -149,7 +150,7 @@ def test_seeding_creates_exactly_two_routing_rules(seeded):
     assert RoutingRule.objects.count() == 2
 
 
-def test_seeding_creates_the_six_demo_users_with_their_roles_and_agencies(seeded):
+def test_seeding_creates_the_seven_demo_users_with_their_roles_and_agencies(seeded):
     users = {
         user.phone: (user.role, user.agency.code if user.agency else None)
         for user in User.objects.select_related("agency")
@@ -230,7 +231,7 @@ def test_without_areas_the_ward_committee_demo_user_is_not_created(db, demo_on, 
     _seed(areas=str(tmp_path / "missing.geojson"))
 
     assert not User.objects.filter(phone="+84900000005").exists()
-    assert User.objects.count() == 5
+    assert User.objects.count() == len(DEMO_USERS) - 1
 
 
 # Broken boundary files

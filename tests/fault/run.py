@@ -284,7 +284,6 @@ def start_system(workdir: Path) -> System:
         SECRET_KEY="fault-injection-" + uuid.uuid4().hex * 2,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         DATABASE_URL=f"postgres://postgres@127.0.0.1:{pg_port}/hues",
-        CONN_MAX_AGE="60",
         CELERY_BROKER_URL=f"redis://127.0.0.1:{redis_port}/0",
         CACHE_URL=f"redis://127.0.0.1:{redis_port}/1",
         MEDIA_ROOT=str(workdir / "media"),

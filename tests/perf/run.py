@@ -63,7 +63,6 @@ def server_env(database: str, media: Path, workers: int = 2) -> dict[str, str]:
         SECRET_KEY="benchmark-only-secret-key-0123456789abcdef0123456789abcdef",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         DATABASE_URL=f"{PG}/{database}",
-        CONN_MAX_AGE="60",
         CACHE_URL=f"{REDIS}/{CACHE_DB}",
         CELERY_BROKER_URL=f"{REDIS}/{BROKER_DB}",
         MEDIA_ROOT=str(media),

@@ -444,6 +444,24 @@ def test_the_reject_form_offers_the_rejection_templates(dispatcher, triage_repor
     assert 'data-target="id_message"' in html
 
 
+def test_the_merge_form_offers_the_rejection_templates_for_the_duplicates_reporter(
+    dispatcher, routed_report
+):
+    html = admin_client(dispatcher).get(act_url(routed_report, "merge")).content.decode()
+
+    purposes = dict(ReplyTemplate.objects.values_list("pk", "purpose"))
+    offered = options(html)
+    assert offered
+    assert {purposes[int(value)] for value, _, _ in offered} == {ReplyPurpose.REJECTION}
+    assert any("rejected_duplicate" in code for code in _codes(offered))
+    assert 'data-target="id_message"' in html
+
+
+def _codes(offered) -> list[str]:
+    codes = dict(ReplyTemplate.objects.values_list("pk", "code"))
+    return [codes[int(value)] for value, _, _ in offered]
+
+
 def test_a_text_still_holding_a_placeholder_is_not_sent(dispatcher, triage_report):
     response = admin_client(dispatcher).post(
         act_url(triage_report, "reject"),
