@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0016_reply_templates'),
+        ('reports', '0017_feed_filter_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
