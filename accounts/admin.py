@@ -3,21 +3,39 @@ agency's staff. A role change goes through accounts.services.user_set_role."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.backends import login_refusal
 from accounts.models import AGENCY_ROLES, PhoneCode, Role, TextMessage, User
 from accounts.phones import InvalidPhoneNumber, normalize_phone
 from accounts.selectors import request_user
-from accounts.services import user_set_role
+from accounts.services import user_sessions_end, user_set_role
 from accounts.texts import text_counts
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in: a refusal of the login limits (accounts.login_limits) says why,
+    instead of "wrong phone or password"."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            refusal = login_refusal(self.request)
+            if refusal is not None:
+                raise forms.ValidationError(str(refusal.message), code=refusal.code) from None
+            raise
 
 
 class PhoneFormMixin:
@@ -106,6 +124,18 @@ class UserAdmin(BaseUserAdmin):
         if obj is not None and request.user.is_superuser:
             return [*fieldsets, (_("Superuser"), {"fields": ["is_superuser"]})]
         return fieldsets
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """A password an administrator sets ends the user's sessions in the app at once, as
+        the user's own password reset does."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == HTTPStatus.FOUND:
+            user = self.get_object(request, unquote(id))
+            if user is not None:
+                user_sessions_end(user=user)
+        return response
 
     @admin.display(description=_("verified"), boolean=True)
     def is_verified(self, user: User) -> bool:

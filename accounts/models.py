@@ -102,6 +102,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text=_("The user deleted their account: deactivated and anonymised."),
     )
+    # Moved on by a password reset, "log out everywhere" and deletion: every token made
+    # before it stops working at once (accounts.tokens).
+    token_generation = models.PositiveIntegerField(_("token generation"), default=0)
 
     objects: ClassVar[UserManager] = UserManager()
 

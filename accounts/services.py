@@ -11,16 +11,21 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.codes import CodeInvalid, phone_code_check, phone_code_create, phone_code_latest
+from accounts.login_limits import login_lock_lift
 from accounts.models import ADMIN_ROLES, AGENCY_ROLES, Device, PhoneCode, Role, TextMessage, User
 from accounts.phones import InvalidPhoneNumber, is_mobile, normalize_phone
 from accounts.sms_limits import phone_check_textable, sms_allow
 from accounts.texts import text_queue
+from accounts.tokens import session_end
 from hues.city import current_city
 from hues.errors import Conflict, InvalidInput, NotPermitted
 from hues.languages import active_language
@@ -215,15 +220,38 @@ def user_update_profile(*, user: User, **fields: Any) -> User:
 # Password reset by a texted code, and account deletion.
 
 
-def _refresh_tokens_revoke(user: User) -> None:
-    """Blacklist every unexpired refresh token of the user: each of their sessions ends at
-    its next refresh."""
+def user_sessions_end(*, user: User) -> None:
+    """End every session of the user at once ("log out everywhere"; a password reset and
+    the deletion of the account do it too): the token generation moves on, so every access
+    token issued before is refused from the next request, and every unexpired refresh token
+    is blacklisted."""
+    User.objects.filter(pk=user.pk).update(token_generation=F("token_generation") + 1)
+    user.refresh_from_db(fields=["token_generation"])
     outstanding = OutstandingToken.objects.filter(
         user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
     )
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
+
+
+class RefreshTokenInvalid(InvalidInput):
+    code = "token_not_valid"
+    message = gettext_lazy("The refresh token is invalid or expired.")
+
+
+def user_logout(*, user: User, refresh: str) -> None:
+    """End one session of the user: its refresh token is blacklisted, and the access tokens
+    issued with it (and with its rotations) are refused at once (accounts.tokens). A token
+    of another user, or one that no longer works, is refused."""
+    try:
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # a string is what it decodes
+        if str(token.get("user_id")) != str(user.pk):
+            raise TokenError
+        token.blacklist()
+    except TokenError as error:
+        raise RefreshTokenInvalid(field="refresh") from error
+    session_end(token)
 
 
 def user_password_reset_request(*, phone: str, client: str = "") -> None:
@@ -243,12 +271,13 @@ def user_password_reset_confirm(
     *, phone: str, code: str, new_password: str, client: str = ""
 ) -> User:
     """Set a new password with the code from user_password_reset_request, and sign the user
-    out everywhere: their refresh tokens are revoked. The code proves the phone is theirs:
+    out everywhere (user_sessions_end). The code proves the phone is theirs:
     a registration still waiting for its code is verified by it.
 
-    An unknown phone and every refused code answer `invalid_code` (wrong codes still count),
-    and the password rules are checked first in every case, so the answers reveal nothing
-    about which numbers have accounts.
+    It lifts a lock of the account's sign-ins (accounts.login_limits), and the client that
+    reset the password may sign in at once. An unknown phone and every refused code answer
+    `invalid_code` (wrong codes still count), and the password rules are checked first in
+    every case, so the answers reveal nothing about which numbers have accounts.
     """
     phone = normalize_phone(phone)
     user = User.objects.filter(phone=phone, is_active=True).first()
@@ -260,11 +289,14 @@ def user_password_reset_confirm(
     if user is None:
         raise CodeInvalid(field="code")
     phone_code_check(user=user, purpose=PhoneCode.Purpose.RESET, code=code, client=client)
+    if client:
+        # The code proves the phone is theirs: a lock on its sign-ins goes.
+        login_lock_lift(phone=phone, client=client)
     with transaction.atomic():
         user.set_password(new_password)
         user.phone_verified_at = user.phone_verified_at or timezone.now()
         user.save(update_fields=["password", "phone_verified_at"])
-        _refresh_tokens_revoke(user)
+        user_sessions_end(user=user)
     return user
 
 
@@ -295,7 +327,7 @@ def user_delete_account(*, user: User) -> User:
     """Delete one's own account: deactivate and anonymise it.
 
     The name, email, phone, home area and password go, and so do the user's devices, codes
-    and sessions (refresh tokens revoked; access tokens of an inactive user are refused).
+    and sessions (user_sessions_end; access tokens of an inactive user are refused too).
     Their reports stay for the city's record, with the reporter's name hidden. The phone
     number is free to register again. Staff accounts are the administrators' to close: the
     work done under them stays attributed.
@@ -331,5 +363,5 @@ def user_delete_account(*, user: User) -> User:
             TextMessage.objects.filter(pk=text.pk).update(phone=text.masked_phone, body="")
         # A new updated_at changes the reports' ETags: no client keeps showing the name.
         user.reports.update(hide_name=True, updated_at=user.deleted_at)
-        _refresh_tokens_revoke(user)
+        user_sessions_end(user=user)
     return user

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Max
 from django.utils import timezone
 from PIL import Image, ImageDraw
 from shapely.geometry import Point
@@ -348,6 +349,11 @@ def _work(
                 hidden_at__isnull=True,
                 duplicate_of__isnull=True,
             )
+            # Each report's life is played to the end before the next is filed: only an
+            # original with nothing after this moment may take the duplicate, so every
+            # timeline stays in order.
+            .annotate(last_event=Max("events__created_at"))
+            .filter(last_event__lt=filed_at)
             .order_by("-created_at")
             .first()
         )

@@ -17,6 +17,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from hues.addresses import TrustedProxiesInvalid, parse_trusted_proxies
 from hues.city import DEFAULT_CITY, CityError, load_city
 from hues.logs import REQUEST_ID_HEADER, logging_config
 from hues.workhours import parse_working_hours
@@ -274,6 +275,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The proxies whose X-Forwarded-For names the client (hues.addresses): addresses, networks, and
+# `unix` for a peer on a unix socket. By default the machine itself: nginx in front of a
+# gunicorn bound to loopback. Anyone else who reaches the app is the client it counts.
+if "NUM_PROXIES" in os.environ:
+    raise ImproperlyConfigured(
+        "NUM_PROXIES is retired: list the proxies in front of the app by address instead, "
+        "e.g. TRUSTED_PROXIES=127.0.0.1,::1 for nginx on this machine, TRUSTED_PROXIES=unix "
+        "for nginx on gunicorn's unix socket, TRUSTED_PROXIES=10.0.0.0/24 for a load "
+        "balancer's network, or TRUSTED_PROXIES= for none; then remove NUM_PROXIES."
+    )
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+try:
+    parse_trusted_proxies(TRUSTED_PROXIES)
+except TrustedProxiesInvalid as error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}.") from error
+
 # Brute-force protection on logins (API and admin).
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
@@ -282,8 +299,20 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "phone"
 AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
-# The client address behind NUM_PROXIES trusted proxies, as the API's rate limits see it.
-AXES_CLIENT_IP_CALLABLE = "hues.throttling.client_address"
+# Sign-ins per account (accounts.login_limits, API and admin): from the LOGIN_DELAY_AFTER-th
+# wrong password of one client for one account, waits of 1, 2, 4 ... s (at most
+# LOGIN_DELAY_MAX); LOGIN_ACCOUNT_FAILURE_LIMIT wrong passwords from anywhere within
+# LOGIN_FAILURE_WINDOW lock the account for LOGIN_ACCOUNT_LOCK (doubled at each lock in a day)
+# except from clients that signed in to it in the last LOGIN_KNOWN_CLIENT_DAYS; a password
+# reset by texted code lifts the lock.
+LOGIN_DELAY_AFTER = env_int("LOGIN_DELAY_AFTER", 3)
+LOGIN_DELAY_MAX = env_int("LOGIN_DELAY_MAX", 60)
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20)
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+LOGIN_ACCOUNT_LOCK = timedelta(minutes=env_int("LOGIN_ACCOUNT_LOCK_MINUTES", 15))
+LOGIN_KNOWN_CLIENT_DAYS = env_int("LOGIN_KNOWN_CLIENT_DAYS", 30)
+# The client address as every limit sees it (hues.addresses, TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "hues.addresses.client_address"
 
 # Languages: Vietnamese first, English second.
 LANGUAGE_CODE = "vi"
@@ -595,7 +624,8 @@ DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, refusing the tokens of ended sessions at once.
+        "accounts.tokens.SessionJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -614,10 +644,12 @@ REST_FRAMEWORK = {
     # enough for a test client filing 100 reports a minute.
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_rate("THROTTLE_ANON", "6000/min" if DEBUG else "120/min"),
+        # Anonymous reads the cache answers (the feed's first pages, a report), per address:
+        # one carrier-grade NAT address carries many phones (hues.throttling).
+        "anon_read": env_rate("THROTTLE_ANON_READ", "6000/min" if DEBUG else "1200/min"),
         "user": env_rate("THROTTLE_USER", "6000/min" if DEBUG else "240/min"),
         "auth": env_rate("THROTTLE_AUTH", "600/min" if DEBUG else "10/min"),
         "auth_ip": env_rate("THROTTLE_AUTH_IP", "6000/min" if DEBUG else "60/min"),
-        "login": env_rate("THROTTLE_LOGIN", "600/min" if DEBUG else "10/min"),
         "login_ip": env_rate("THROTTLE_LOGIN_IP", "6000/min" if DEBUG else "60/min"),
         "register": env_rate("THROTTLE_REGISTER", "600/min" if DEBUG else "5/hour"),
         "register_ip": env_rate("THROTTLE_REGISTER_IP", "6000/min" if DEBUG else "30/hour"),
@@ -626,13 +658,12 @@ REST_FRAMEWORK = {
         "report_create": env_rate("THROTTLE_REPORT_CREATE", "600/min" if DEBUG else "20/hour"),
         # Citizens flagging reports and comments for moderation, per user.
         "flag": env_rate("THROTTLE_FLAG", "600/min" if DEBUG else "30/hour"),
+        # Per address: a backstop against many accounts filing from one machine, high enough
+        # for a carrier-grade NAT's worth of citizens (50 at their full per-user rate).
         "report_create_ip": env_rate(
-            "THROTTLE_REPORT_CREATE_IP", "6000/min" if DEBUG else "120/hour"
+            "THROTTLE_REPORT_CREATE_IP", "6000/min" if DEBUG else "1000/hour"
         ),
     },
-    # The client address of a throttle: the one this many trusted proxies (nginx: 1) put
-    # into X-Forwarded-For; 0 when clients reach the app directly (REMOTE_ADDR).
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0 if DEBUG else 1),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -1,12 +1,12 @@
 """Abuse limits: rates per user, per phone number and per client IP, kept in the cache
 (Redis in production, through CACHE_URL), so every API process counts the same requests.
 
-A view combines them for one use case, e.g. signing in: `PhoneThrottle("login")`
-(accounts.throttling: however many addresses try one number) and `IPThrottle("login_ip")`
+A view combines them for one use case, e.g. registering: `PhoneThrottle("register")`
+(accounts.throttling: however many addresses try one number) and `IPThrottle("register_ip")`
 (however many numbers one address tries). Each scope's rate is read from
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] when the request comes, so a change of settings
 applies at once; a scope with no rate is a configuration error. The client address is
-DRF's: REMOTE_ADDR, or the address NUM_PROXIES trusted proxies put into X-Forwarded-For.
+hues.addresses.client_address: REMOTE_ADDR, or what the proxies of TRUSTED_PROXIES name.
 
 Each limit is a counter per scope and client in a window that opens with the client's first
 request and lasts the rate's period (`hues.cache.count_hit`: one round trip to Redis, one
@@ -27,12 +27,21 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 
+from hues.addresses import client_address
 from hues.cache import count_hit, count_hit_and_read
 
 # The request attribute where a view puts the cache keys it is about to read (ReadAhead).
 READ_AHEAD = "cache_read_ahead"
+# The request attribute where a view names the user a request without a bearer token comes
+# from, when the request proves it otherwise (a refresh token): counted as that user's.
+REQUESTER = "throttle_requester"
+
+
+def count_as_user(request: HttpRequest, user_id: str) -> None:
+    """Count `request` as the user's (RequesterThrottle), not its address's."""
+    setattr(request, REQUESTER, user_id)
 
 
 class ReadAhead:
@@ -72,6 +81,9 @@ class ScopeThrottle(SimpleRateThrottle):
     def ident(self, request: Request) -> str | None:
         raise NotImplementedError
 
+    def get_ident(self, request: Request) -> str:
+        return client_address(request)
+
     def allow_request(self, request: Request, view: Any) -> bool:
         if self.num_requests is None or self.duration is None:
             return True
@@ -105,22 +117,37 @@ class IPThrottle(ScopeThrottle):
 
 
 class RequesterThrottle(ScopeThrottle):
-    """The API-wide limit (DEFAULT_THROTTLE_CLASSES): a signed-in user's requests under the
-    scope `user`, an anonymous client's per address under `anon`; one count per request."""
+    """The API-wide limit (DEFAULT_THROTTLE_CLASSES), one count per request: a signed-in
+    user's requests under the scope `user`, per user, whatever address they come from (and
+    those a view counts as a user's: count_as_user); an
+    anonymous client's per address, under `anon_read` for a read whose answer the cache holds
+    (a view that reads its page ahead: cheap, and one carrier-grade NAT address may carry
+    many people) and under `anon` for anything else. A cached read the cache could not answer
+    is charged to `anon` too (charge_miss)."""
 
     def __init__(self) -> None:
         super().__init__("anon")
+        self.user_id: str | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        if request.user and request.user.is_authenticated:
-            self.scope = "user"
-            self.rate = self.get_rate()
-            self.num_requests, self.duration = self.parse_rate(self.rate)
+        user = request.user
+        if user and user.is_authenticated:
+            self.user_id = str(user.pk)
+        else:
+            self.user_id = getattr(request, REQUESTER, None)
+        if self.user_id is not None:
+            self._use("user")
+        elif getattr(request, READ_AHEAD, None) is not None:
+            self._use("anon_read")
         return super().allow_request(request, view)
 
+    def _use(self, scope: str) -> None:
+        self.scope = scope
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+
     def ident(self, request: Request) -> str | None:
-        user = request.user
-        return str(user.pk) if user and user.is_authenticated else self.get_ident(request)
+        return self.user_id if self.user_id is not None else self.get_ident(request)
 
 
 class UserThrottle(ScopeThrottle):
@@ -131,7 +158,13 @@ class UserThrottle(ScopeThrottle):
         return str(user.pk) if user and user.is_authenticated else None
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's address as the limits see it, for django-axes too
-    (AXES_CLIENT_IP_CALLABLE): one definition of who is asking."""
-    return BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # reads META only
+def charge_miss(request: Request) -> float | None:
+    """Count an anonymous cached read that missed the cache under `anon`, as any other
+    anonymous request: unique pages (a new search each time) cost the database, and get the
+    ordinary limit. The seconds to wait when that limit is spent, else None."""
+    if getattr(request, READ_AHEAD, None) is None or (
+        request.user and request.user.is_authenticated
+    ):
+        return None
+    throttle = IPThrottle("anon")
+    return None if throttle.allow_request(request, None) else throttle.wait()

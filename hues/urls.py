@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts.admin import AdminLoginForm
 from hues.city import city_text
 from hues.metrics import metrics_view
 from hues.views import health, live, ready
@@ -16,6 +17,8 @@ admin.site.site_title = city_text("%(app)s")
 admin.site.index_title = _("Citizen reports")
 # Staff work in wide lists all day: no navigation sidebar taking a third of the screen.
 admin.site.enable_nav_sidebar = False
+# Its sign-in within the login limits per account (accounts.login_limits), saying so.
+admin.site.login_form = AdminLoginForm
 
 api_v1: list[URLPattern | URLResolver] = [
     path("health", health, name="health"),

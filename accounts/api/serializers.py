@@ -14,9 +14,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken, Token
 
 from accounts.models import Device, User
 from accounts.phones import InvalidPhoneNumber, normalize_phone
+from accounts.tokens import session_tokens, token_check
 
 
 class PhoneField(serializers.CharField):
@@ -90,7 +92,11 @@ class LogoutInput(serializers.Serializer):
 
 
 class TokenInput(TokenObtainPairSerializer):
-    """Phone (either form) and password -> access and refresh tokens."""
+    """Phone (either form) and password -> access and refresh tokens of a new session."""
+
+    @classmethod
+    def get_token(cls, user: Any) -> Token:
+        return session_tokens(user)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         # A malformed number is left as typed: authentication fails with the usual message.
@@ -104,6 +110,10 @@ class TokenRefreshInput(TokenRefreshSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         try:
+            refresh = RefreshToken(attrs["refresh"])
+            user = User.objects.filter(pk=refresh.get("user_id")).first()
+            if user is not None:
+                token_check(refresh, user)  # its session may have ended
             return super().validate(attrs)
         except User.DoesNotExist as error:
             raise AuthenticationFailed(

@@ -17,8 +17,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import devices, services, texts
@@ -40,14 +38,17 @@ from accounts.api.serializers import (
     TokenRefreshInput,
     VerifyInput,
 )
+from accounts.backends import login_refusal
 from accounts.models import User
 from accounts.phones import mask_phone
 from accounts.selectors import request_user
 from accounts.sms_limits import client_key
 from accounts.throttling import PhoneThrottle
+from accounts.tokens import refresh_token_user
+from hues.addresses import client_address
 from hues.api_schema import error_response
-from hues.errors import InvalidInput, TooManyRequests
-from hues.throttling import IPThrottle, UserThrottle, client_address
+from hues.errors import TooManyRequests
+from hues.throttling import IPThrottle, UserThrottle, count_as_user
 
 
 def _client(request: Request) -> str:
@@ -88,13 +89,14 @@ class AuthViewSet(viewsets.GenericViewSet):
         """Registration, a new code and password reset text a code: they count as code
         sending too. Checking a code is limited per address only: wrong codes are counted per
         code and client (accounts.codes), so that naming someone's number cannot lock them
-        out."""
+        out. Signing out is limited per user only: many people may share one carrier-grade NAT
+        address."""
         if self.action == "register":
             return _per_phone_and_address("register", "code_send")
         if self.action in ("password_reset", "code_resend"):
             return _per_phone_and_address("code_send")
-        if self.action == "logout":
-            return [UserThrottle("auth"), IPThrottle("auth_ip")]
+        if self.action in ("logout", "logout_all"):
+            return [UserThrottle("auth")]
         return [IPThrottle("auth_ip")]
 
     @extend_schema(
@@ -171,22 +173,46 @@ class AuthViewSet(viewsets.GenericViewSet):
         body = {"detail": _("If a registration waits for this number, we sent it a new code.")}
         return Response(DetailOutput(body).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=LogoutInput, responses={204: None})
+    @extend_schema(
+        summary="Sign out of this session",
+        description=(
+            "Ends the session of the refresh token: it is revoked, and the access tokens "
+            "issued with it stop working at once."
+        ),
+        request=LogoutInput,
+        responses={
+            204: None,
+            400: error_response(
+                "`invalid` (fields); `token_not_valid`: the refresh token is not one of yours "
+                "that still works."
+            ),
+        },
+    )
     @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated])
     def logout(self, request: Request) -> Response:
         data = LogoutInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            token = RefreshToken(data.validated_data["refresh"])
-            if str(token.get("user_id")) != str(request.user.pk):
-                raise TokenError
-            token.blacklist()
-        except TokenError as error:
-            raise InvalidInput(
-                _("The refresh token is invalid or expired."),
-                code="token_not_valid",
-                field="refresh",
-            ) from error
+        services.user_logout(user=_me(request), refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Sign out everywhere",
+        description=(
+            "Ends every session of the account, on every device, this one included: every "
+            "refresh token is revoked and every access token stops working at once."
+        ),
+        request=None,
+        responses={204: None},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="logout/all",
+        url_name="logout-all",
+        permission_classes=[IsAuthenticated],
+    )
+    def logout_all(self, request: Request) -> Response:
+        services.user_sessions_end(user=_me(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -251,18 +277,29 @@ class TokenView(TokenObtainPairView):
     serializer_class = TokenInput
 
     def get_throttles(self) -> list[BaseThrottle]:
-        return _per_phone_and_address("login")
+        """Per address only: a limit per phone number from any address let anyone keep the
+        number's owner out; the login limits per account (accounts.login_limits) slow those
+        who guess without holding the owner up."""
+        return [IPThrottle("login_ip")]
 
     @extend_schema(
         summary="Sign in",
+        description=(
+            "After a few wrong passwords for a phone from one address, that address waits "
+            "before its next try (`login_wait`). After many from anywhere, the phone signs in "
+            "only from devices that signed in to it before (`account_locked`) until the lock "
+            "ends or its owner resets the password with a texted code."
+        ),
         responses={
             200: TokenOutput,
             401: error_response(
                 "`no_active_account`: a wrong phone or password, or an inactive account."
             ),
             429: error_response(
-                "`throttled`: too many requests; `login_locked`: too many failed logins "
-                "for this phone."
+                "`throttled`: too many requests; `login_wait`: wait Retry-After seconds "
+                "before the next try for this phone; `account_locked`: this phone signs in "
+                "only from a device that signed in before, or after a password reset; "
+                "`login_locked`: too many failed logins for this phone from this address."
             ),
         },
     )
@@ -270,6 +307,9 @@ class TokenView(TokenObtainPairView):
         try:
             return super().post(request, *args, **kwargs)
         except AuthenticationFailed:
+            refusal = login_refusal(request)
+            if refusal is not None:
+                raise refusal from None
             # django-axes marks the request it was given (DRF's) when the phone is locked out.
             if getattr(request, "axes_locked_out", False):
                 raise LoginLockedOut() from None
@@ -289,10 +329,18 @@ class TokenView(TokenObtainPairView):
     )
 )
 class TokenRefresh(TokenRefreshView):
+    """Counted per user, as the user's other requests (the API-wide limit): every signed-in
+    app refreshes every few minutes, and many may share one carrier-grade NAT address. A
+    token that is not ours counts for its address, as any anonymous request."""
+
     serializer_class = TokenRefreshInput
 
-    def get_throttles(self) -> list[BaseThrottle]:
-        return [IPThrottle("auth_ip")]
+    def check_throttles(self, request: Request) -> None:
+        data = request.data
+        user_id = refresh_token_user(data.get("refresh") if isinstance(data, dict) else None)
+        if user_id is not None:
+            count_as_user(request, user_id)
+        super().check_throttles(request)
 
 
 def _me(request: Request) -> User:

@@ -25,7 +25,7 @@ from accounts.permissions import IsVerified
 from accounts.selectors import request_user
 from hues.api_schema import error_response
 from hues.filters import StrictBooleanField
-from hues.throttling import IPThrottle, ReadAhead, UserThrottle, read_ahead
+from hues.throttling import IPThrottle, ReadAhead, UserThrottle, charge_miss, read_ahead
 from reports import idempotency, lifecycle, moderation, selectors, services
 from reports.api.etags import feed_etag, not_modified, report_etag
 from reports.api.filters import ReportFilter, feed_cache_parameters
@@ -139,6 +139,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if cached is not None:
             etag, content = cached
         else:
+            self._charge_miss(request)
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
             paginator = cast(ReportPagination, self.paginator)
             links = (paginator.get_next_link(), paginator.get_previous_link())
@@ -166,6 +167,13 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             keys = selectors.feed_cache_keys(self._page_key, self._page_reference())
             self._page_ahead = read_ahead(request, keys)
         super().check_throttles(request)
+
+    def _charge_miss(self, request: Request) -> None:
+        """A cached read the cache could not answer costs what any anonymous request costs
+        (hues.throttling.charge_miss)."""
+        wait = charge_miss(request)
+        if wait is not None:
+            self.throttled(request, wait)
 
     def _page_reference(self) -> str | None:
         return self.kwargs["reference"] if self.action == "retrieve" else None
@@ -233,6 +241,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if cached is not None:
             etag, content = cached
         else:
+            self._charge_miss(request)
             report = self.get_object()
             etag = report_etag(request, report)
             body = self.get_serializer(report).data

@@ -175,10 +175,11 @@ def test_a_refresh_token_is_refused_after_logging_out(tokens, logout, refresh):
     assert response.json()["code"] == "token_not_valid"
 
 
-def test_logging_out_twice_with_the_same_refresh_token_is_refused(tokens, logout):
+def test_logging_out_twice_with_the_same_refresh_token_is_refused(tokens, logout, obtain, user):
     logout(tokens["access"], tokens["refresh"])
+    another_session = obtain(user.phone).json()["access"]
 
-    response = logout(tokens["access"], tokens["refresh"])
+    response = logout(another_session, tokens["refresh"])
 
     assert response.status_code == 400
     assert response.json()["fields"]["refresh"][0]["code"] == "token_not_valid"

@@ -195,10 +195,10 @@ def test_a_malformed_throttle_rate_stops_start_up(rate):
     result = run_in_fresh_interpreter(
         ["-c", "import hues.settings"],
         SECRET_KEY=secrets.token_urlsafe(50),
-        THROTTLE_LOGIN=rate,
+        THROTTLE_LOGIN_IP=rate,
         **PRODUCTION,
     )
 
     assert result.returncode != 0
-    assert "THROTTLE_LOGIN=" in result.stderr
+    assert "THROTTLE_LOGIN_IP=" in result.stderr
     assert "is not a rate" in result.stderr

@@ -131,6 +131,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("post", "/api/v1/auth/token/refresh"): Route(signed_in=False, body=lambda v: {}),
     ("post", "/api/v1/auth/logout"): Route(signed_in=True, body=lambda v: {"refresh": v.refresh}),
+    ("post", "/api/v1/auth/logout/all"): Route(signed_in=True),
     ("post", "/api/v1/auth/verify/resend"): Route(signed_in=False, body=_victim_phone),
     ("post", "/api/v1/auth/password/reset"): Route(signed_in=False, body=_victim_phone),
     ("post", "/api/v1/auth/password/reset/confirm"): Route(
@@ -253,6 +254,7 @@ def test_no_role_reaches_or_reads_another_users_objects(
     assert not BlacklistedToken.objects.filter(token__token=victim.refresh).exists()
     victim.user.refresh_from_db()
     assert victim.user.is_active
+    assert victim.user.token_generation == 0  # their sessions go on
     assert victim.user.full_name == "Hoàng Thị Nạn"
     assert victim.user.check_password("correct-horse-42")
     report = Report.objects.get(pk=victim.report.pk)
