@@ -17,8 +17,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 
+from hues.errors import InvalidInput
 from reports import detection, editing, lifecycle, privacy, tasks
 from reports.media import photo_url
 from reports.models import Event, Photo, PhotoRegion, Redaction, Report, ReportStatus
@@ -500,3 +504,26 @@ def test_a_split_part_keeps_the_photos_public_rendition_and_its_boxes(
     assert copy.regions.count() == photos[1].regions.count()
     [shown] = api.get(f"/api/v1/reports/{light.reference}").json()["photos"]
     assert "/media/public/" in shown["url"]
+
+
+# A box staff draw: any numbers the form lets through
+
+
+@given(
+    x=st.integers(-2000, 4000),
+    y=st.integers(-2000, 4000),
+    width=st.integers(1, 5000),
+    height=st.integers(1, 5000),
+    kind=st.sampled_from(["face", "plate", "other", "sign"]),
+)
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_a_drawn_box_is_kept_inside_the_photo_or_refused(x, y, width, height, kind):
+    photo = Photo(width=1600, height=1200)
+    try:
+        box = privacy._clean_box(privacy.BoxInput(kind, x, y, width, height), photo)
+    except InvalidInput:
+        return
+    assert box.kind in PhotoRegion.Kind.values
+    assert 0 <= box.x < box.x + box.width <= photo.width
+    assert 0 <= box.y < box.y + box.height <= photo.height
+    assert min(box.width, box.height) >= privacy.MIN_BOX_SIDE
