@@ -76,3 +76,22 @@ class ProbeMiddleware:
             return self.get_response(request)
         request.resolver_match = resolve(request.path_info)
         return pattern.callback(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """The Content-Security-Policy of the admin and of the API's documentation pages
+    (settings.CONTENT_SECURITY_POLICIES, by path prefix): scripts from this site only, none
+    inline, no plugin, no framing, forms posted here only. Styles may be inline (the admin's
+    templates and the Swagger and Redoc bundles set them). A policy a view set is kept."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            for prefix, policy in settings.CONTENT_SECURITY_POLICIES.items():
+                if request.path_info.startswith(prefix):
+                    response["Content-Security-Policy"] = policy
+                    break
+        return response

@@ -12,6 +12,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -168,6 +169,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hues.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -326,6 +328,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "hues" / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
@@ -383,6 +386,31 @@ if PHOTO_STORAGE == "s3":
 elif PHOTO_STORAGE != "filesystem":
     raise ImproperlyConfigured(f"PHOTO_STORAGE={PHOTO_STORAGE!r}: use filesystem or s3.")
 
+# The Content-Security-Policy of the admin and of the API's documentation pages
+# (hues.middleware.ContentSecurityPolicyMiddleware): everything from this site, no inline
+# script, no plugin, no framing. CSP_IMG_SOURCES: other origins the admin shows photos from,
+# space-separated; with PHOTO_STORAGE=s3 the bucket's (a photo URL redirects there).
+CSP_IMG_SOURCES = os.environ.get("CSP_IMG_SOURCES", "").strip() or (
+    (
+        "{0.scheme}://{0.netloc}".format(urlsplit(os.environ["S3_ENDPOINT_URL"]))
+        if os.environ.get("S3_ENDPOINT_URL")
+        else "https://*.amazonaws.com"
+    )
+    if PHOTO_STORAGE == "s3"
+    else ""
+)
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+_CSP_DOCS = f"{_CSP}; img-src 'self' data:; worker-src 'self' blob:"
+CONTENT_SECURITY_POLICIES = {
+    "/admin/": f"{_CSP}; img-src 'self' data: blob: {CSP_IMG_SOURCES}".rstrip(),
+    "/api/docs/": _CSP_DOCS,
+    "/api/redoc/": _CSP_DOCS,
+}
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The request as a whole: five photos at their limit plus the form fields.
@@ -391,6 +419,9 @@ REQUEST_MAX_BODY_SIZE = env_int("REQUEST_MAX_BODY_SIZE", 5 * 15 * 1024 * 1024)
 # Photos: limits on what a citizen may upload, and the sizes we keep.
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000)
+# The memory reading one photo may take, estimated from its header before any decoding
+# (reports.photos.decoding_bytes): a 24-megapixel HEIC from a phone needs 196 MB.
+PHOTO_MAX_DECODING_BYTES = env_int("PHOTO_MAX_DECODING_BYTES", 192 * 1024 * 1024)
 PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", 1600)
 PHOTO_THUMBNAIL_SIDE = env_int("PHOTO_THUMBNAIL_SIDE", 400)
 PHOTO_MAX_PER_REPORT = 5
@@ -619,6 +650,9 @@ ROUTING_BATCH_SIZE = env_int("ROUTING_BATCH_SIZE", 200)
 FLAG_HIDE_THRESHOLD = env_int("FLAG_HIDE_THRESHOLD", 3)
 # The public statistics (GET /api/v1/stats) are served from the cache for this long.
 STATS_CACHE_SECONDS = env_int("STATS_CACHE_SECONDS", 300)
+# The public statistics withhold every count below this (insights.disclosure): they count
+# private reports too. 1: withhold nothing.
+STATS_MIN_COUNT = env_int("STATS_MIN_COUNT", 5)
 # The dashboard's figures are counted once per viewer scope and filters for this long.
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)
 
@@ -631,10 +665,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "hues.api_schema.AutoSchema",
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "hues.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
+    "DEFAULT_METADATA_CLASS": "hues.metadata.Metadata",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "hues.api_errors.exception_handler",

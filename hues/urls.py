@@ -4,12 +4,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from accounts.admin import AdminLoginForm
 from hues.city import city_text
 from hues.metrics import metrics_view
-from hues.views import health, live, ready
+from hues.views import RedocDocsView, SwaggerDocsView, health, live, ready
 from reports.media import photo_file
 
 admin.site.site_header = city_text(_("%(app)s administration"))
@@ -45,8 +45,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", RedocDocsView.as_view(url_name="schema"), name="api-redoc"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,15 +1,18 @@
-"""Project-level endpoints: health for load balancers."""
+"""Project-level endpoints: health for load balancers, the API's documentation pages."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.decorators import throttle_classes as use_throttles
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from hues.health import readiness
 
@@ -47,3 +50,22 @@ def ready(request: HttpRequest) -> JsonResponse:
     if not result.ready:
         response["Retry-After"] = "5"
     return response
+
+
+class _DocsPage(APIView):
+    """A documentation page answers OPTIONS in JSON, like the API: the pages render with
+    DRF's TemplateHTMLRenderer, which has no template for that answer (a 500)."""
+
+    def get_renderers(self) -> list[BaseRenderer]:
+        if self.request.method == "OPTIONS":
+            return [JSONRenderer()]
+        return super().get_renderers()
+
+
+class SwaggerDocsView(_DocsPage, SpectacularSwaggerSplitView):
+    """/api/docs/: Swagger UI, its start-up script served from its own URL (`?script`) rather
+    than inline, so that the Content-Security-Policy allows scripts from this site only."""
+
+
+class RedocDocsView(_DocsPage, SpectacularRedocView):
+    """/api/redoc/."""

@@ -1,10 +1,11 @@
 """CSV downloads, streamed row by row: the report list as filtered in the admin, and the
-dashboard's tables. UTF-8 with a byte-order mark for spreadsheets; cells a spreadsheet would
-run as formulas are quoted; no column carries who reported."""
+dashboard's tables. UTF-8 with a byte-order mark for spreadsheets; every cell is quoted, and no
+part of a cell can run as a formula; no column carries who reported."""
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -28,10 +29,18 @@ class _Echo:
         return value
 
 
+# Where a spreadsheet may start a formula (CSV injection): at the start of a cell, and after
+# any character that a spreadsheet may take for a list separator (`,` and `;` by locale, a
+# tab, a line break), past spaces; the ASCII signs and their full-width forms, which some
+# spreadsheets read as the same.
+_FORMULA = re.compile(r"(?:^|(?<=[,;\t\r\n]))([ \u3000]*)(?=[=+\-@\t\r\uff1d\uff0b\uff0d\uff20])")
+
+
 def _safe(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    """A cell no part of which a spreadsheet will run as a formula: a `'` before every sign
+    that could start one (`abc;=1+1` becomes `abc;'=1+1`)."""
+    if isinstance(value, str):
+        return _FORMULA.sub(lambda match: match.group(1) + "'", value)
     return value
 
 
@@ -40,7 +49,9 @@ def stream_csv(
 ) -> StreamingHttpResponse:
     """A CSV download written row by row as it is sent: memory stays flat whatever the
     number of rows. It begins with a byte-order mark, so spreadsheets read it as UTF-8."""
-    writer = csv.writer(_Echo())
+    # Every cell quoted: a spreadsheet that splits on another separator than the comma still
+    # finds the cells' ends.
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
     # The rows are written after the view returns: in the language of the request.
     language = get_language()
 

@@ -441,6 +441,9 @@ class Report(models.Model):
                 condition=Q(is_public=True),
                 name="report_public_category_area",
             ),
+            models.Index(
+                fields=["status", "-id"], condition=Q(is_public=True), name="report_public_status"
+            ),
             # The statistics (reports.stats) read these without touching the table: what was
             # filed in a time range, what was resolved in one (with what each figure needs),
             # what is open now and what is overdue now, longest first.

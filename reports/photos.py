@@ -3,7 +3,9 @@
 Pure: bytes in, bytes out, no ORM. Every upload is decoded and re-encoded as a new JPEG
 with no metadata (EXIF, GPS, XMP, ICC, comments): the original bytes are never kept. JPEGs
 are decoded in draft mode at the smallest scale that still gives the stored size, and the
-thumbnail is made from the same decoded image, so each photo is decoded once.
+thumbnail is made from the same decoded image; a JPEG's scan data is first decoded strictly
+(libjpeg-turbo, through simplejpeg) in one channel at that scale, so that corrupt data is
+refused instead of stored as grey.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import pillow_heif
+import simplejpeg
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
@@ -51,6 +54,11 @@ class PhotoTooLarge(PayloadTooLarge):
     message = _("The photo is too large.")
 
 
+class PhotoTooCostly(PhotoTooLarge):
+    code = "photo_too_costly"
+    message = _("The photo would take too much memory to read.")
+
+
 class PhotoBroken(InvalidInput):
     code = "invalid_photo"
     message = _("The photo could not be read; it may be damaged.")
@@ -72,6 +80,46 @@ class PhotoLimits:
     max_pixels: int
     max_side: int
     thumbnail_side: int
+    # What reading one photo may cost in memory, estimated from its header (decoding_bytes).
+    max_decoding_bytes: int = 192 * 1024 * 1024
+
+
+# Bytes a pixel takes in Pillow's memory by mode; any other mode (RGB, which Pillow pads to
+# four bytes, RGBA, CMYK, I, F, ...) takes four.
+PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+# Formats whose decoder first fills a buffer of its own (four bytes a pixel at most), which
+# Pillow then copies.
+BUFFERED_FORMATS = frozenset({"WEBP", "HEIF"})
+
+
+def _has_transparency(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+
+
+def decoding_bytes(image: Image.Image, *, declared: tuple[int, int] | None = None) -> int:
+    """The memory reading an opened (not yet decoded) picture costs at most, from its header:
+    the decoded pixels at the size they will be decoded (after a JPEG's draft), the decoder's
+    own buffer (WebP, HEIC), and the copies _flatten makes: a picture that is not RGB is
+    converted (four bytes a pixel), one with transparency through RGBA, a white background
+    and the alpha mask (nine). A progressive JPEG is decoded through a buffer of all its DCT
+    coefficients at its `declared` size, whatever the draft: two bytes a pixel and channel at
+    most."""
+    width, height = image.size
+    pixels = width * height
+    per_pixel = PIXEL_BYTES.get(image.mode, 4)
+    if image.format in BUFFERED_FORMATS:
+        per_pixel += 4
+    if _has_transparency(image):
+        per_pixel += 9
+    elif image.mode != "RGB":
+        per_pixel += 4
+    coefficients = 0
+    if image.format in ("JPEG", "MPO") and image.info.get("progressive"):
+        declared_width, declared_height = declared or image.size
+        coefficients = declared_width * declared_height * len(image.getbands()) * 2
+    return pixels * per_pixel + coefficients
 
 
 def _encode(image: Image.Image) -> bytes:
@@ -96,6 +144,27 @@ def _starts_like_accepted_type(stream: IO[bytes]) -> bool:
     )
 
 
+def _check_jpeg_scan(stream: IO[bytes], image: Image.Image) -> None:
+    """Decode a JPEG's (or an MPO's first picture's) scan data with every libjpeg warning an
+    error, at the size Pillow will decode it and in one channel: a scan that is cut short
+    (even with an end marker appended) or carries corrupt entropy-coded data raises
+    ValueError. Pillow decodes such data into grey or garbage without a word, and we would
+    store the re-encoded result."""
+    position = stream.tell()
+    try:
+        stream.seek(0)
+        data = stream.read()
+    finally:
+        stream.seek(position)
+    simplejpeg.decode_jpeg(
+        data,
+        colorspace="CMYK" if image.mode == "CMYK" else "GRAY",
+        min_width=image.width,
+        min_height=image.height,
+        strict=True,
+    )
+
+
 def _turn_upright(image: Image.Image) -> Image.Transpose | None:
     """The transposition that turns the picture as its EXIF orientation says. Unlike
     ImageOps.exif_transpose, only that tag is read and nothing is written back into the
@@ -108,8 +177,8 @@ def _flatten(image: Image.Image) -> Image.Image:
     """RGB on a white background: JPEG has no transparency."""
     if image.mode == "RGB":
         return image
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
+    if _has_transparency(image):
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
@@ -119,7 +188,8 @@ def _flatten(image: Image.Image) -> Image.Image:
 def process_photo(stream: IO[bytes], *, size: int, limits: PhotoLimits) -> ProcessedPhoto:
     """Check an uploaded photo and return its cleaned image and thumbnail as JPEG bytes.
 
-    Raises PhotoTooLarge (bytes or pixels over the limits, decompression bombs),
+    Raises PhotoTooLarge (bytes or pixels over the limits, decompression bombs; its subclass
+    PhotoTooCostly when reading the picture would cost more memory than allowed),
     PhotoUnsupported (not one of the accepted image types) or PhotoBroken (damaged data).
     """
     if size > limits.max_bytes:
@@ -145,6 +215,19 @@ def process_photo(stream: IO[bytes], *, size: int, limits: PhotoLimits) -> Proce
             if drafted:
                 # Decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size.
                 image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
+            if decoding_bytes(image, declared=(width, height)) > limits.max_decoding_bytes:
+                # Refused from the header, before a byte of pixels is decoded: a few hundred
+                # bytes can declare a picture that takes hundreds of megabytes to hold.
+                raise PhotoTooCostly(
+                    _(
+                        "The photo would take too much memory to read (at most %(size)s); "
+                        "send a smaller picture."
+                    )
+                    % {"size": filesizeformat(limits.max_decoding_bytes)},
+                    field="photos",
+                )
+            if image.format in ("JPEG", "MPO"):
+                _check_jpeg_scan(stream, image)
             image.load()
             turn = _turn_upright(image)
     except (PhotoUnsupported, PhotoTooLarge):

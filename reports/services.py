@@ -87,6 +87,7 @@ def photo_limits() -> PhotoLimits:
         max_pixels=settings.PHOTO_MAX_PIXELS,
         max_side=settings.PHOTO_MAX_SIDE,
         thumbnail_side=settings.PHOTO_THUMBNAIL_SIDE,
+        max_decoding_bytes=settings.PHOTO_MAX_DECODING_BYTES,
     )
 
 

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from hues.api_schema import error_response
 from hues.languages import active_language
-from insights import stats
+from insights import disclosure, stats
 
 
 class StatsQuery(serializers.Serializer):
@@ -63,9 +63,14 @@ class StatsQuery(serializers.Serializer):
         }
 
 
+# A count under STATS_MIN_COUNT is withheld (null): insights.disclosure.
 class FiguresOutput(serializers.Serializer):
-    received = serializers.IntegerField(help_text=_("Reports filed in the period."))
-    resolved = serializers.IntegerField(help_text=_("Reports resolved in the period."))
+    received = serializers.IntegerField(
+        allow_null=True, help_text=_("Reports filed in the period (null: withheld, too few).")
+    )
+    resolved = serializers.IntegerField(
+        allow_null=True, help_text=_("Reports resolved in the period (null: withheld, too few).")
+    )
     on_time_rate = serializers.FloatField(
         allow_null=True,
         help_text=_("Share (0-1) of the reports resolved in the period that met their deadline."),
@@ -79,9 +84,16 @@ class FiguresOutput(serializers.Serializer):
     satisfaction = serializers.FloatField(
         allow_null=True, help_text=_("Average rating (1-5) of the reports resolved in the period.")
     )
-    ratings = serializers.IntegerField(help_text=_("How many of them were rated."))
-    open = serializers.IntegerField(help_text=_("Reports open now."))
-    overdue = serializers.IntegerField(help_text=_("Open reports past their deadline now."))
+    ratings = serializers.IntegerField(
+        allow_null=True, help_text=_("How many of them were rated (null: withheld, too few).")
+    )
+    open = serializers.IntegerField(
+        allow_null=True, help_text=_("Reports open now (null: withheld, too few).")
+    )
+    overdue = serializers.IntegerField(
+        allow_null=True,
+        help_text=_("Open reports past their deadline now (null: withheld, too few)."),
+    )
 
 
 class GroupOutput(FiguresOutput):
@@ -147,7 +159,14 @@ class StatsView(APIView):
             "period of days in the city's time, city-wide and per agency, category, area and "
             "channel, with the reports open and overdue now. A duplicate merged into another "
             "report is counted once, as the original. Served from a cache refreshed every few "
-            "minutes; the operations centre's dashboard shows the same figures."
+            "minutes; the operations centre's dashboard shows the same figures.\n\n"
+            "The figures count private reports too, so small ones are withheld: every count "
+            "under STATS_MIN_COUNT (5 by default), zero included, is null, with the rates, "
+            "hours and satisfaction worked out from it; in a breakdown where a single group's "
+            "count is withheld, the next smallest is withheld too, and a group with every count "
+            "withheld is left out. A narrow filter (a category "
+            "in an area over a day) therefore cannot tell whether a report exists that the "
+            "public feed does not show."
         ),
         parameters=[StatsQuery],
         responses={
@@ -165,6 +184,9 @@ class StatsView(APIView):
         key = f"reports:stats:{active_language()}:{filters.cache_key()}"
         payload = cache.get(key)
         if payload is None:
-            payload = statistics_payload(stats.report_statistics(filters))
+            payload = disclosure.small_counts_withheld(
+                statistics_payload(stats.report_statistics(filters)),
+                minimum=settings.STATS_MIN_COUNT,
+            )
             cache.set(key, payload, timeout=settings.STATS_CACHE_SECONDS)
         return Response(payload)

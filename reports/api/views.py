@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -25,6 +25,7 @@ from accounts.permissions import IsVerified
 from accounts.selectors import request_user
 from hues.api_schema import error_response
 from hues.filters import StrictBooleanField
+from hues.parsers import JSONParser
 from hues.throttling import IPThrottle, ReadAhead, UserThrottle, charge_miss, read_ahead
 from reports import idempotency, lifecycle, moderation, selectors, services
 from reports.api.etags import feed_etag, not_modified, report_etag

@@ -28,4 +28,8 @@ class Migration(migrations.Migration):
             model_name='report',
             index=models.Index(condition=models.Q(('is_public', True)), fields=['category', 'area', '-id'], name='report_public_category_area'),
         ),
+        migrations.AddIndex(
+            model_name='report',
+            index=models.Index(condition=models.Q(('is_public', True)), fields=['status', '-id'], name='report_public_status'),
+        ),
     ]

@@ -1,7 +1,9 @@
 """Schemathesis against the API as it runs in production: gunicorn on a free loopback port,
 production settings (DEBUG off), on a PostgreSQL database of its own, created for this run
 and dropped after it. Anonymously, and as a verified citizen with a report of their own:
-no server error, every status code, content type and body as the schema documents.
+no server error, every status code, content type, body and header as the schema documents,
+every check of schemathesis but the two that judge inputs by the schema alone (EXCLUDED_CHECKS),
+and the coverage phase (boundary values, methods the schema does not list: OPTIONS, TRACE).
 
 Bounded for CI: SCHEMATHESIS_LIVE_MAX_EXAMPLES examples per operation (default 5),
 derandomized. A longer local run:
@@ -31,24 +33,20 @@ import schemathesis
 from django.conf import settings as django_settings
 from django.test import Client
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tests.conftest import need
 
 pytestmark = pytest.mark.e2e
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_LIVE_MAX_EXAMPLES", "5"))
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+# Every check of schemathesis (server errors, status codes, content types, bodies and headers
+# as documented, authentication, methods the schema does not list, deleted resources) but
+# two, which judge the inputs against the schema alone: some of the API's rules cannot be
+# written in it (a number is a Vietnamese mobile, a category exists, lat comes with lng),
+# so schema-valid input may be refused; and an empty query parameter means "not given"
+# (django-filter), so schema-invalid input may be accepted.
+EXCLUDED_CHECKS = [positive_data_acceptance, negative_data_rejection]
 HYPOTHESIS = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
@@ -197,6 +195,10 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
                 "2",
                 "--timeout",
                 "60",
+                # No request-line limit of gunicorn's (4 kB: a 414 in HTML): the proxy in
+                # front sets its own, and the app must answer whatever URL it lets through.
+                "--limit-request-line",
+                "0",
             ],
             cwd=django_settings.BASE_DIR,
             env=env,
@@ -241,8 +243,9 @@ def _schema_document() -> dict[str, Any]:
 DOCUMENT = _schema_document()
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True)
-# The coverage phase's exhaustive boundary cases are not bounded by max_examples.
-schema.config.phases.coverage.enabled = False
+# The coverage phase: boundary values, and every method the schema does not list for a path
+# (OPTIONS, TRACE, ...): a few seconds for the whole API.
+schema.config.phases.coverage.enabled = True
 api_v1 = schema.include(path_regex=r"^/api/v1/")
 
 
@@ -257,7 +260,7 @@ def test_the_running_api_serves_this_schema(live_api: LiveApi) -> None:
 def test_anonymous_callers_get_documented_answers_from_the_running_api(
     case: schemathesis.Case, live_api: LiveApi
 ) -> None:
-    case.call_and_validate(base_url=live_api.url, checks=CHECKS)
+    case.call_and_validate(base_url=live_api.url, excluded_checks=EXCLUDED_CHECKS)
 
 
 @api_v1.parametrize()
@@ -271,6 +274,6 @@ def test_citizens_get_documented_answers_from_the_running_api(
     token = live_api.spare_token if ends else live_api.token
     case.call_and_validate(
         base_url=live_api.url,
-        checks=CHECKS,
+        excluded_checks=EXCLUDED_CHECKS,
         headers={"Authorization": f"Bearer {token}"},
     )

@@ -19,6 +19,13 @@ pytestmark = pytest.mark.django_db
 NOVEMBER = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
 
 
+@pytest.fixture(autouse=True)
+def _every_count_shown(settings: Any) -> None:
+    """These tests check the arithmetic on a dozen reports: nothing withheld (the
+    withholding of small counts: tests/security/test_stats_disclosure.py)."""
+    settings.STATS_MIN_COUNT = 1
+
+
 @pytest.fixture
 def scenario(reference_data: None) -> Any:
     cache.clear()

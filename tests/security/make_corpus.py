@@ -92,9 +92,9 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def png_declaring(width: int, height: int) -> bytes:
-    """A PNG header declaring a huge image, with almost no data behind it."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+def png_declaring(width: int, height: int, colour_type: int = 2) -> bytes:
+    """A PNG header declaring a huge image (RGB; 6: RGBA), with almost no data behind it."""
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + _chunk(b"IHDR", header)
@@ -185,6 +185,12 @@ SAMPLES = [
         "photo_too_large",
     ),
     Sample(
+        "four-pngs-declaring-7071x7071-rgba",
+        lambda: [(f"p{n}.png", png_declaring(7071, 7071, colour_type=6)) for n in range(4)],
+        413,
+        "photo_too_costly",
+    ),
+    Sample(
         "jpeg-declaring-65000x65000",
         one("photo.jpg", lambda: jpeg_declaring(65_000, 65_000)),
         413,
@@ -208,6 +214,12 @@ SAMPLES = [
     Sample(
         "jpeg-garbage-huffman-table",
         one("photo.jpg", lambda: jpeg_with(b"\xff\xc4", 4, b"\xff" * 36)),
+        400,
+        "invalid_photo",
+    ),
+    Sample(
+        "jpeg-cut-short-then-an-end-marker",
+        one("photo.jpg", lambda: noise_jpeg((320, 240))[:-4000] + b"\xff\xd9"),
         400,
         "invalid_photo",
     ),
