@@ -425,6 +425,20 @@ PHOTO_MAX_DECODING_BYTES = env_int("PHOTO_MAX_DECODING_BYTES", 192 * 1024 * 1024
 PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", 1600)
 PHOTO_THUMBNAIL_SIDE = env_int("PHOTO_THUMBNAIL_SIDE", 400)
 PHOTO_MAX_PER_REPORT = 5
+# Photo privacy (reports.privacy): the unobscured evidence copy of a photo is deleted this
+# many days after its report is closed or rejected; 0 keeps none at all (deleted as soon
+# as the obscured rendition exists).
+PHOTO_ORIGINAL_RETENTION_DAYS = env_int("PHOTO_ORIGINAL_RETENTION_DAYS", 30)
+if PHOTO_ORIGINAL_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(
+        f"PHOTO_ORIGINAL_RETENTION_DAYS={PHOTO_ORIGINAL_RETENTION_DAYS}: give 0 or more days."
+    )
+# Failed privacy steps are retried PHOTO_REDACTION_RETRY_BASE_SECONDS * 2**n later (at most
+# 10 minutes); after PHOTO_REDACTION_MAX_ATTEMPTS the photo stays private, flagged for staff.
+PHOTO_REDACTION_MAX_ATTEMPTS = env_int("PHOTO_REDACTION_MAX_ATTEMPTS", 6)
+PHOTO_REDACTION_RETRY_BASE_SECONDS = 10
+# Photos still waiting this long lost their task: the sweeper enqueues them again.
+PHOTO_REDACTION_SWEEP_AFTER = timedelta(minutes=10)
 
 # Reference data: the city's wards and communes (loaded by path, never copied); the city's
 # definition names the file.
@@ -594,6 +608,14 @@ CELERY_BEAT_SCHEDULE = {
     "accounts-sweep-texts": {"task": "accounts.sweep_texts", "schedule": 60.0},
     "reports-sweep-unnotified": {"task": "reports.sweep_unnotified", "schedule": 60.0},
     "alerts-sweep-publishing": {"task": "alerts.sweep_publishing", "schedule": 300.0},
+    "reports-sweep-unredacted-photos": {
+        "task": "reports.sweep_unredacted_photos",
+        "schedule": 300.0,
+    },
+    "reports-purge-photo-originals": {
+        "task": "reports.purge_photo_originals",
+        "schedule": 3600.0,
+    },
     "reports-purge-idempotency-keys": {
         "task": "reports.purge_idempotency_keys",
         "schedule": 3600.0,

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from hues.db import replica
-from reports.models import OPEN_STATUSES, Category, Event, Photo, Report
+from reports.models import OPEN_STATUSES, Category, Event, Photo, Redaction, Report
 from reports.selectors import categories_active, reports_visible_to
 
 OPEN = "open"
@@ -70,10 +70,14 @@ def _service_requests() -> QuerySet[Report]:
     )
     first_photo = (
         Photo.objects.filter(
-            report=OuterRef("pk"), kind=Photo.Kind.EVIDENCE, hidden_at__isnull=True
+            report=OuterRef("pk"),
+            kind=Photo.Kind.EVIDENCE,
+            hidden_at__isnull=True,
+            redaction=Redaction.DONE,  # only the public rendition, faces and plates obscured
         )
+        .exclude(public_image="")
         .order_by("id")
-        .values("image")[:1]
+        .values("public_image")[:1]
     )
     return (
         reports_visible_to(None)

@@ -170,7 +170,8 @@ class ServiceRequestOutput(serializers.Serializer):
         return None
 
     def get_media_url(self, report: Report) -> str | None:
-        """The first photo the citizen sent, or the media URL an Open311 client gave."""
+        """The public rendition (faces and plates obscured) of the first photo the citizen
+        sent, or the media URL an Open311 client gave."""
         name = getattr(report, "first_photo", None)
         if not name:
             return getattr(report, "submitted_media_url", None) or None

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import request_staff, request_user
 from hues.dates import short_time
 from hues.errors import DomainError
-from reports import editing, lifecycle, moderation, selectors, services
+from reports import admin_redaction, editing, lifecycle, moderation, selectors, services
 from reports.admin_forms import (
     AssignForm,
     BulkDispatchForm,
@@ -137,10 +137,14 @@ class RoutingRuleAdmin(RoutingDataAdmin):
 
 
 class PhotoInline(admin.TabularInline):
+    """The report's photos: the unobscured evidence copy (staff see it, by expiring URLs),
+    what the public sees, and where the photo is in the privacy step, with the page where
+    staff change what is obscured (reports.admin_redaction)."""
+
     model = Photo
     extra = 0
-    fields = ["preview", "kind", "width", "height", "public", "created_at"]
-    readonly_fields = ["preview", "kind", "width", "height", "public", "created_at"]
+    fields = ["preview", "public_preview", "kind", "privacy", "public", "created_at"]
+    readonly_fields = fields  # type: ignore[assignment]  # fields here are all plain names
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -151,14 +155,35 @@ class PhotoInline(admin.TabularInline):
 
     @admin.display(description=_("public"), boolean=True)
     def public(self, photo: Photo) -> bool:
-        return photo.hidden_at is None
+        return photo.hidden_at is None and photo.is_published
 
     @admin.display(description=_("photo"))
     def preview(self, photo: Photo) -> str:
+        if not photo.has_original:
+            return str(_("deleted"))
         return format_html(
             '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:120px"></a>',
             photo_url(str(photo.image.name), expiring=True),
-            photo_url(str(photo.thumbnail.name), expiring=True),
+            photo_url(photo.staff_thumbnail_name, expiring=True),
+        )
+
+    @admin.display(description=_("what the public sees"))
+    def public_preview(self, photo: Photo) -> str:
+        if not photo.is_published:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:120px"></a>',
+            photo_url(str(photo.public_image.name), expiring=True),
+            photo_url(str(photo.public_thumbnail.name), expiring=True),
+        )
+
+    @admin.display(description=_("faces and plates"))
+    def privacy(self, photo: Photo) -> str:
+        return format_html(
+            '{}<br><a class="photo-redact-link" href="{}">{}</a>',
+            photo.get_redaction_display(),
+            reverse("admin:reports_report_redact_photo", args=[photo.report_id, photo.pk]),
+            _("Obscure or uncover"),
         )
 
 
@@ -467,6 +492,7 @@ class ReportAdmin(admin.ModelAdmin):
         QueueFilter,
         OverdueFilter,
         ModerationFilter,
+        admin_redaction.PhotoPrivacyFilter,
         "status",
         "priority",
         ("channel", RelatedOnlyFieldListFilter),
@@ -606,8 +632,18 @@ class ReportAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.act_view),
                 name="reports_report_act",
             ),
+            path(
+                "<path:object_id>/photos/<int:photo_id>/redact/",
+                self.admin_site.admin_view(self.redact_photo_view),
+                name="reports_report_redact_photo",
+            ),
             *super().get_urls(),
         ]
+
+    def redact_photo_view(
+        self, request: HttpRequest, object_id: str, photo_id: int
+    ) -> HttpResponse:
+        return admin_redaction.redaction_view(self, request, object_id, photo_id)
 
     def act_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         """One form page per action; on success, back to the report with a message."""
@@ -897,7 +933,7 @@ class ReportAdmin(admin.ModelAdmin):
                         " ",
                         '<img src="{}" alt="" style="max-height:80px">',
                         (
-                            (photo_url(str(photo.thumbnail.name), expiring=True),)
+                            (photo_url(photo.staff_thumbnail_name, expiring=True),)
                             for photo in duplicate.photos.all()
                         ),
                     ),

@@ -231,7 +231,7 @@ def photo_label(photo: Photo) -> str:
     """The photo's thumbnail and kind, to choose it by sight."""
     return format_html(
         '<img src="{}" alt="" style="max-height:80px;vertical-align:middle"> #{} · {}',
-        photo_url(str(photo.thumbnail.name), expiring=True),
+        photo_url(photo.staff_thumbnail_name, expiring=True),
         photo.pk,
         photo.get_kind_display(),
     )

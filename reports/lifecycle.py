@@ -350,6 +350,16 @@ TRANSITIONS: dict[str, Transition] = {
             public=False,
             when=lambda report: report.photos.filter(hidden_at__isnull=False).exists(),
         ),
+        # Staff change what is obscured in a photo's public rendition (reports.privacy).
+        Transition(
+            "redact_photo",
+            frozenset(S.values),
+            None,
+            Event.Kind.PHOTO_REDACTED,
+            _works_on,
+            public=False,
+            offered=False,
+        ),
         Transition(
             "hide_comment",
             frozenset(S.values),

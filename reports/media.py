@@ -7,6 +7,8 @@ reports.selectors). A public report's photos get URLs that never expire, so apps
 Open311 clients can keep them; a private report's photos (and every photo in the admin) get
 URLs that expire after one to two PHOTO_URL_MAX_AGE periods, so a leaked link dies soon.
 Stored names are random (reports.models.photo_upload_to): nothing can be guessed either.
+Only a photo's public rendition (faces and plates obscured, reports.privacy) ever gets a
+URL that never expires; its evidence copy is served by expiring URLs alone.
 
 With MEDIA_SERVE set, Django only checks the signature and hands the sending of the file to
 the web server (X-Accel-Redirect for nginx, X-Sendfile for Apache or lighttpd). With the
@@ -37,8 +39,13 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
 SALT = "reports.media.photo"
-# The names photo_upload_to and thumbnail_upload_to give: nothing else is ever served.
-STORED_NAME = re.compile(r"(?:photos|thumbnails)/\d{4}/\d{2}/[0-9a-f]{32}\.jpg")
+# The names reports.models' upload_to functions give: nothing else is ever served.
+STORED_NAME = re.compile(
+    r"(?:photos|thumbnails|public|public-thumbnails)/\d{4}/\d{2}/[0-9a-f]{32}\.jpg"
+)
+# The evidence copy (unobscured, reports.privacy) is served only by URLs that expire, even
+# if a URL that never expires was ever signed for it.
+EVIDENCE_NAME = re.compile(r"(?:photos|thumbnails)/")
 SERVE_MODES = ("django", "x-accel-redirect", "x-sendfile")
 
 
@@ -89,6 +96,8 @@ def photo_file(request: HttpRequest, name: str) -> HttpResponseBase:
     if not STORED_NAME.fullmatch(name) or not _valid(name, request):
         raise Http404
     expiring = "e" in request.GET
+    if not expiring and EVIDENCE_NAME.match(name):
+        raise Http404
     storage = storages["default"]
     if not isinstance(storage, FileSystemStorage):
         return _redirect_to_store(storage, name, expiring=expiring)

@@ -245,6 +245,9 @@ OPEN_STATUSES = (
 WITH_AGENCY_STATUSES = (ReportStatus.ROUTED, ReportStatus.IN_PROGRESS)
 # Resolved, whether or not the citizen has closed it since: what the statistics count.
 RESOLVED_STATUSES = (ReportStatus.RESOLVED, ReportStatus.CLOSED)
+# Finished for good: the days photo originals are kept (PHOTO_ORIGINAL_RETENTION_DAYS)
+# count from `closed_at` in these.
+CLOSED_STATUSES = (ReportStatus.CLOSED, ReportStatus.REJECTED)
 
 
 class Priority(models.TextChoices):
@@ -513,6 +516,22 @@ def thumbnail_upload_to(instance: Photo, filename: str) -> str:
     return _photo_path("thumbnails")
 
 
+def public_photo_upload_to(instance: Photo, filename: str) -> str:
+    return _photo_path("public")
+
+
+def public_thumbnail_upload_to(instance: Photo, filename: str) -> str:
+    return _photo_path("public-thumbnails")
+
+
+class Redaction(models.TextChoices):
+    """Where a photo is in the privacy step (reports.privacy)."""
+
+    PENDING = "pending", _("Waiting to be processed")
+    DONE = "done", _("Obscured")
+    FAILED = "failed", _("Failed: kept private")
+
+
 class Photo(models.Model):
     class Kind(models.TextChoices):
         EVIDENCE = "evidence", _("Evidence from the citizen")
@@ -532,14 +551,103 @@ class Photo(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # Hidden from the public by a moderator; the reporter and staff still see it.
     hidden_at = models.DateTimeField(_("hidden at"), null=True, blank=True)
+    # Photo privacy (reports.privacy): `image` and `thumbnail` are the evidence copy (the
+    # upload re-encoded, unobscured; never public); `public_image` and `public_thumbnail`
+    # the rendition with faces and plates obscured, the only one anyone else ever sees.
+    public_image = models.ImageField(
+        _("public image"), upload_to=public_photo_upload_to, blank=True
+    )
+    public_thumbnail = models.ImageField(
+        _("public thumbnail"), upload_to=public_thumbnail_upload_to, blank=True
+    )
+    redaction = models.CharField(
+        _("faces and plates"), max_length=10, choices=Redaction.choices, default=Redaction.PENDING
+    )
+    redaction_attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    redaction_error = models.CharField(_("last error"), max_length=500, blank=True)
+    redacted_at = models.DateTimeField(_("obscured at"), null=True, blank=True)
+    detector_version = models.CharField(_("detector version"), max_length=200, blank=True)
+    # The evidence copy deleted (PHOTO_ORIGINAL_RETENTION_DAYS after the report closed).
+    original_deleted_at = models.DateTimeField(_("original deleted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
         ordering = ["id"]
+        indexes = [
+            # The photos still to process or that failed: few, looked up by the sweeper,
+            # the back-fill and the admin's filter.
+            models.Index(
+                fields=["redaction"],
+                condition=~Q(redaction="done"),
+                name="photo_redaction_open",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return PurePosixPath(self.image.name or "").name
+        return PurePosixPath(self.image.name or self.public_image.name or "").name
+
+    @property
+    def is_published(self) -> bool:
+        """Whether its obscured rendition exists: until then nobody but its reporter and
+        staff sees the photo at all."""
+        return self.redaction == Redaction.DONE and bool(self.public_image.name)
+
+    @property
+    def has_original(self) -> bool:
+        return self.original_deleted_at is None and bool(self.image.name)
+
+    @property
+    def staff_thumbnail_name(self) -> str:
+        """The thumbnail staff see: the evidence copy's while it is kept, then the public
+        one."""
+        return str((self.thumbnail if self.has_original else self.public_thumbnail).name or "")
+
+
+class PhotoRegion(models.Model):
+    """A box obscured in a photo's public rendition, found by the detector or drawn by
+    staff. Staff removing a false one keeps the row (`removed_at`), so the detector's
+    answer and the correction both stay on record."""
+
+    class Kind(models.TextChoices):
+        FACE = "face", _("Face")
+        PLATE = "plate", _("Licence plate")
+        OTHER = "other", _("Other")
+
+    class Source(models.TextChoices):
+        DETECTOR = "detector", _("Detector")
+        STAFF = "staff", _("Staff")
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="regions")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    x = models.PositiveIntegerField()
+    y = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    score = models.FloatField(_("score"), null=True, blank=True)
+    detector_version = models.CharField(_("detector version"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("obscured region")
+        verbose_name_plural = _("obscured regions")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(width__gt=0, height__gt=0), name="photo_region_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.x},{self.y} {self.width}x{self.height}"
 
 
 class Supporter(models.Model):
@@ -631,6 +739,7 @@ class Event(models.Model):
         EDITED = "edited", _("Public text edited")
         PHOTO_HIDDEN = "photo_hidden", _("Photo hidden from the public")
         PHOTO_SHOWN = "photo_shown", _("Photo shown again")
+        PHOTO_REDACTED = "photo_redacted", _("Obscured areas of a photo changed")
         COMMENT_HIDDEN = "comment_hidden", _("Comment hidden")
         MERGED = "merged", _("Merged into another report")
         DUPLICATE_ADDED = "duplicate_added", _("Duplicate merged in")

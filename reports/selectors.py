@@ -44,6 +44,7 @@ from hues.workhours import parse_working_hours
 from reports.deadlines import WorkCalendar
 from reports.geo import EARTH_RADIUS_METRES, circle_bounds
 from reports.models import (
+    CLOSED_STATUSES,
     OPEN_STATUSES,
     RESOLVED_STATUSES,
     WITH_AGENCY_STATUSES,
@@ -54,6 +55,8 @@ from reports.models import (
     Flag,
     Holiday,
     Photo,
+    PhotoRegion,
+    Redaction,
     ReplyTemplate,
     Report,
     ReportStatus,
@@ -736,3 +739,52 @@ def report_context(*, report: Report, viewer: User | None) -> ReportContext:
             ),
         )
     return ReportContext(nearby=nearby, same_place=same_place, reporter=reporter)
+
+
+# Photo privacy (reports.privacy)
+
+
+def photos_waiting(*, older_than: timedelta, limit: int = 500) -> list[int]:
+    """Photos still waiting for the privacy step this long after they were stored: their
+    task was lost (a broker outage, a dead worker)."""
+    return list(
+        Photo.objects.filter(
+            redaction=Redaction.PENDING, created_at__lt=timezone.now() - older_than
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def photos_unpublished(*, after_id: int = 0, include_failed: bool = True) -> QuerySet[Photo]:
+    """Photos with no public rendition yet, oldest first from `after_id` (the back-fill)."""
+    states = [Redaction.PENDING, Redaction.FAILED] if include_failed else [Redaction.PENDING]
+    return Photo.objects.filter(redaction__in=states, pk__gt=after_id).order_by("id")
+
+
+def photo_originals_due(
+    *, closed_before: datetime, every_published: bool, limit: int = 500
+) -> list[int]:
+    """Ids of the photos whose evidence copy is past keeping: their report closed before
+    `closed_before`, or (with `every_published`) any whose public rendition exists."""
+    due = Q(report__status__in=CLOSED_STATUSES, report__closed_at__lt=closed_before)
+    if every_published:
+        due |= Q(redaction=Redaction.DONE)
+    return list(
+        Photo.objects.filter(due, original_deleted_at__isnull=True)
+        .exclude(image="")
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def report_photo_for_staff(user: User | None, *, report_id: int, photo_id: int) -> Photo | None:
+    """A photo of a report this staff member may open in the admin, with its regions."""
+    report = reports_for_staff(user).filter(pk=report_id).first()
+    if report is None:
+        return None
+    return (
+        Photo.objects.filter(report=report, pk=photo_id)
+        .prefetch_related(Prefetch("regions", queryset=PhotoRegion.objects.order_by("id")))
+        .first()
+    )

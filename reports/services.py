@@ -32,7 +32,9 @@ from reports.models import (
     Channel,
     Event,
     Photo,
+    PhotoRegion,
     Priority,
+    Redaction,
     ReferenceCounter,
     Report,
     ReportStatus,
@@ -112,6 +114,8 @@ def photos_store(
         photo.width, photo.height = processed.width, processed.height
         photo.save()
         stored.append(photo)
+        # Faces and plates are obscured before anyone but the reporter and staff sees it.
+        enqueue_on_commit("reports.redact_photo", photo.pk)
     return stored
 
 
@@ -305,6 +309,35 @@ def report_file_for_caller(
     )
 
 
+def _photo_copy(photo: Photo, *, report: Report) -> Photo:
+    """A split part's copy of a photo: the same files, where it is in the privacy step and
+    the regions obscured in it (a copy still waiting gets its own step)."""
+    copy = Photo.objects.create(
+        report=report,
+        kind=photo.kind,
+        image=photo.image.name,
+        thumbnail=photo.thumbnail.name,
+        width=photo.width,
+        height=photo.height,
+        uploaded_by_id=photo.uploaded_by_id,
+        created_at=photo.created_at,
+        public_image=photo.public_image.name,
+        public_thumbnail=photo.public_thumbnail.name,
+        redaction=photo.redaction,
+        redacted_at=photo.redacted_at,
+        detector_version=photo.detector_version,
+        original_deleted_at=photo.original_deleted_at,
+    )
+    regions = list(photo.regions.all())
+    for region in regions:
+        region.pk = None
+        region.photo = copy
+    PhotoRegion.objects.bulk_create(regions)
+    if copy.redaction != Redaction.DONE:
+        enqueue_on_commit("reports.redact_photo", copy.pk)
+    return copy
+
+
 def report_file_split_part(
     *,
     original: Report,
@@ -345,19 +378,8 @@ def report_file_split_part(
         split_from=original,
         created_at=now,
     )
-    Photo.objects.bulk_create(
-        Photo(
-            report=report,
-            kind=photo.kind,
-            image=photo.image.name,
-            thumbnail=photo.thumbnail.name,
-            width=photo.width,
-            height=photo.height,
-            uploaded_by_id=photo.uploaded_by_id,
-            created_at=photo.created_at,
-        )
-        for photo in photos
-    )
+    for photo in photos:
+        _photo_copy(photo, report=report)
     Event.objects.create(
         report=report,
         kind=Event.Kind.CREATED,

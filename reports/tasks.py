@@ -1,19 +1,21 @@
 """Background work for reports: routing, telling the people concerned of each timeline event,
-deadlines, and the sweepers that re-drive lost work."""
+deadlines, the photo privacy step, and the sweepers that re-drive lost work."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from celery import Task, shared_task
+from celery.signals import worker_init
 from django.conf import settings
 from django.db import OperationalError
 
 from accounts.sms_limits import SmsBudgetSpent
 from accounts.texts import TextNotSent
 from hues.scheduling import enqueue
-from reports import audience, idempotency, lifecycle, selectors, services
+from reports import audience, detection, idempotency, lifecycle, privacy, selectors, services
 
 logger = logging.getLogger(__name__)
 
@@ -124,3 +126,52 @@ def close_unanswered() -> int:
 def purge_idempotency_keys() -> int:
     """Forget the Idempotency-Keys older than 24 hours (reports.idempotency.KEEP_FOR)."""
     return idempotency.idempotency_keys_purge()
+
+
+@shared_task(bind=True, name="reports.redact_photo", max_retries=None)
+def redact_photo(self: Task[[int], None], photo_id: int) -> None:
+    """The privacy step of one photo (reports.privacy.photo_redact). A failure is retried
+    with exponential backoff up to PHOTO_REDACTION_MAX_ATTEMPTS; then the photo stays
+    private and is listed for staff. Run eagerly (no broker: in the request, or a test) a
+    failure is final at once: the request must not wait through the backoff, and staff
+    send the photo through again from the admin."""
+    try:
+        privacy.photo_redact(photo_id=photo_id)
+    except Exception as error:
+        attempts = self.request.retries + 1
+        final = self.request.is_eager or attempts >= settings.PHOTO_REDACTION_MAX_ATTEMPTS
+        privacy.photo_redaction_failed(photo_id=photo_id, error=repr(error), final=final)
+        if final:
+            logger.exception("Photo %s: privacy step failed %d times", photo_id, attempts)
+            return
+        delay = min(settings.PHOTO_REDACTION_RETRY_BASE_SECONDS * 2**self.request.retries, 600)
+        raise self.retry(exc=error, countdown=delay) from error
+
+
+@shared_task(name="reports.sweep_unredacted_photos")
+def sweep_unredacted_photos() -> int:
+    """Re-enqueue the privacy step of photos left waiting too long (a lost message)."""
+    ids = selectors.photos_waiting(older_than=settings.PHOTO_REDACTION_SWEEP_AFTER)
+    for photo_id in ids:
+        enqueue("reports.redact_photo", photo_id)
+    return len(ids)
+
+
+@shared_task(name="reports.purge_photo_originals")
+def purge_photo_originals() -> int:
+    """Delete evidence copies past PHOTO_ORIGINAL_RETENTION_DAYS after their report closed."""
+    return privacy.photo_originals_purge()
+
+
+@worker_init.connect
+def check_photo_detectors(**kwargs: Any) -> None:
+    """A worker whose face or plate detector is missing or broken does not start: it would
+    leave every photo private at best. The message says what is wrong; the photos wait,
+    unpublished, for a worker that works."""
+    try:
+        version = detection.check_detectors()
+    except detection.DetectorUnavailable as error:
+        logger.critical("Photo detectors unavailable: %s", error)
+        # SystemExit: Celery's signal dispatch logs and swallows an Exception, not this.
+        raise SystemExit(f"The worker did not start: {error}") from error
+    logger.info("Photo detectors ready: %s", version)

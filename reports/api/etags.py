@@ -28,10 +28,13 @@ def _weak_etag(request: Request, parts: Iterable[str]) -> str:
     return f'W/"{digest.hexdigest()[:32]}"'
 
 
-def _report_version(report: Report) -> str:
-    photos = ",".join(str(photo.pk) for photo in report.photos.all())
-    # A private report's photo URLs expire: a new period of them is a new version.
-    urls = "" if report.is_public else str(url_epoch())
+def _report_version(report: Report, viewer: int | None) -> str:
+    # A photo processed (or processed again after staff changed its boxes) has new URLs.
+    photos = ",".join(f"{photo.pk}:{photo.public_image.name}" for photo in report.photos.all())
+    # A private report's photo URLs expire, and so do those of the unobscured copies its
+    # reporter gets (reports.privacy): a new period of them is a new version.
+    expiring = not report.is_public or (viewer is not None and viewer == report.reporter_id)
+    urls = str(url_epoch()) if expiring else ""
     return (
         f"{report.reference}|{report.updated_at.isoformat()}|{report.supporters_count}|{photos}"
         f"|{urls}"
@@ -40,14 +43,18 @@ def _report_version(report: Report) -> str:
 
 def feed_etag(request: Request, reports: Iterable[Report], links: Iterable[str | None]) -> str:
     return _weak_etag(
-        request, [*(_report_version(report) for report in reports), *(link or "" for link in links)]
+        request,
+        [
+            *(_report_version(report, request.user.pk) for report in reports),
+            *(link or "" for link in links),
+        ],
     )
 
 
 def report_etag(request: Request, report: Report) -> str:
     """For a report from selectors.report_detail (its timeline prefetched)."""
     events = ",".join(str(event.pk) for event in report.public_events)  # type: ignore[attr-defined]
-    return _weak_etag(request, [_report_version(report), events])
+    return _weak_etag(request, [_report_version(report, request.user.pk), events])
 
 
 def not_modified(request: Request, etag: str) -> bool:

@@ -70,24 +70,57 @@ class CodeNameOutput(serializers.Serializer):
 
 
 class PhotoOutput(serializers.ModelSerializer):
+    """A photo as its viewer may see it: everyone gets the public rendition, with faces and
+    plates obscured (reports.privacy); its reporter also sees their photo before it is
+    processed, and gets `original_url`, the unobscured copy, by a URL that expires."""
+
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
+    public = serializers.SerializerMethodField(
+        help_text=_("Whether others see it: processed (faces and plates obscured), not hidden.")
+    )
+    original_url = serializers.SerializerMethodField(
+        help_text=_("The photo as sent, not obscured: for its reporter only; the URL expires.")
+    )
 
     class Meta:
         model = Photo
-        fields = ["url", "thumbnail_url", "width", "height", "kind"]
+        fields = ["url", "thumbnail_url", "width", "height", "kind", "public", "original_url"]
 
-    def _absolute(self, photo: Photo, file: Any) -> str:
-        """A signed URL; a private report's expire (reports.media)."""
+    def _absolute(self, url: str) -> str:
         request = self.context.get("request")
-        url = photo_url(file.name, expiring=not photo.report.is_public)
         return request.build_absolute_uri(url) if request is not None else url
 
-    def get_url(self, photo: Photo) -> str:
-        return self._absolute(photo, photo.image)
+    def _viewer_is_reporter(self, photo: Photo) -> bool:
+        request = self.context.get("request")
+        viewer = getattr(getattr(request, "user", None), "pk", None)
+        return viewer is not None and viewer == photo.report.reporter_id
 
+    def _shown(self, photo: Photo, public_file: Any, original_file: Any) -> str:
+        """A signed URL of the public rendition (a private report's expire, reports.media);
+        of the evidence copy, expiring, only while the photo waits (only its reporter gets
+        this far: ReportOutput leaves unprocessed photos out for everyone else)."""
+        if photo.is_published:
+            return self._absolute(photo_url(public_file.name, expiring=not photo.report.is_public))
+        return self._absolute(photo_url(original_file.name, expiring=True))
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, photo: Photo) -> str:
+        return self._shown(photo, photo.public_image, photo.image)
+
+    @extend_schema_field(serializers.URLField())
     def get_thumbnail_url(self, photo: Photo) -> str:
-        return self._absolute(photo, photo.thumbnail)
+        return self._shown(photo, photo.public_thumbnail, photo.thumbnail)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_public(self, photo: Photo) -> bool:
+        return photo.is_published and photo.hidden_at is None
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_original_url(self, photo: Photo) -> str | None:
+        if not (photo.has_original and self._viewer_is_reporter(photo)):
+            return None
+        return self._absolute(photo_url(str(photo.image.name), expiring=True))
 
     def to_representation(self, photo: Photo) -> dict[str, Any]:
         # What the declared fields give, without DRF's per-field machinery (feed hot path;
@@ -98,6 +131,8 @@ class PhotoOutput(serializers.ModelSerializer):
             "width": photo.width,
             "height": photo.height,
             "kind": photo.kind,
+            "public": self.get_public(photo),
+            "original_url": self.get_original_url(photo),
         }
 
 
@@ -206,13 +241,17 @@ class ReportOutput(serializers.ModelSerializer):
         return template.replace(_PLACEHOLDER, reference)
 
     def _photos(self, report: Report) -> list[Photo]:
-        """The photos the viewer may see: a photo a moderator hid only its reporter."""
+        """The photos the viewer may see: its reporter all of theirs; anyone else those
+        processed (faces and plates obscured, reports.privacy) and not hidden by a
+        moderator."""
         request = self.context.get("request")
         viewer = getattr(getattr(request, "user", None), "pk", None)
+        if viewer is not None and viewer == report.reporter_id:
+            return [
+                photo for photo in report.photos.all() if photo.is_published or photo.has_original
+            ]
         return [
-            photo
-            for photo in report.photos.all()
-            if photo.hidden_at is None or (viewer is not None and viewer == report.reporter_id)
+            photo for photo in report.photos.all() if photo.hidden_at is None and photo.is_published
         ]
 
     @extend_schema_field(PhotoOutput(many=True))

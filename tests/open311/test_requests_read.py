@@ -86,12 +86,13 @@ def test_datetimes_are_w3c_in_hue_time(client: Client, report: Report) -> None:
     )
 
 
-def test_media_url_is_the_first_photos_absolute_url(client: Client, report: Report) -> None:
+def test_media_url_is_the_first_photos_public_rendition(client: Client, report: Report) -> None:
     [request] = get(client, "requests.json").json()
 
     photo = report.photos.order_by("id").first()
     assert photo is not None
-    assert request["media_url"] == f"http://testserver{photo_url(photo.image.name, expiring=False)}"
+    url = photo_url(photo.public_image.name, expiring=False)
+    assert request["media_url"] == f"http://testserver{url}"
     assert client.get(request["media_url"]).status_code == 200
 
 

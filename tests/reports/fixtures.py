@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from accounts.models import User
-from reports import lifecycle, services
+from reports import lifecycle, privacy, services
 from reports.models import Report
 from reports.services import Upload
 from tests.conftest import PHU_XUAN, PHU_XUAN_POINT
@@ -32,7 +32,8 @@ def upload() -> Callable[..., Upload]:
 @pytest.fixture
 def make_report(upload: Callable[..., Upload]) -> Callable[..., Report]:
     """File a report through reports.services.report_create and, unless `route=False`, route
-    it as the after-commit task would (inside a test the commit never comes)."""
+    it as the after-commit task would (inside a test the commit never comes); unless
+    `redact=False`, its photos go through the privacy step as their task would."""
 
     def make(
         reporter: User,
@@ -41,6 +42,7 @@ def make_report(upload: Callable[..., Upload]) -> Callable[..., Report]:
         point: tuple[float, float] = PHU_XUAN_POINT,
         photos: int = 1,
         route: bool = True,
+        redact: bool = True,
         description: str = "Đèn đường trước nhà số 5 không sáng",
         **fields: object,
     ) -> Report:
@@ -53,6 +55,9 @@ def make_report(upload: Callable[..., Upload]) -> Callable[..., Report]:
             photos=[upload() for _ in range(photos)],
             **fields,  # type: ignore[arg-type]
         )
+        if redact:
+            for photo_id in report.photos.values_list("pk", flat=True):
+                privacy.photo_redact(photo_id=photo_id)
         if route:
             lifecycle.report_route(report_id=report.pk)
         report.refresh_from_db()

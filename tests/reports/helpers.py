@@ -10,7 +10,7 @@ from typing import Any
 from django.test import Client
 from django.urls import reverse
 
-from reports import lifecycle, services
+from reports import lifecycle, privacy, services
 from reports.models import Photo, Report
 from reports.services import Upload
 from tests.images import image_bytes
@@ -18,14 +18,16 @@ from tests.images import image_bytes
 
 def store_result_photo(actor: Any) -> Callable[[Report], None]:
     """A `store_photos` callback for lifecycle.report_resolve that attaches one real,
-    cleaned result photo, as the admin's resolve form does."""
+    cleaned result photo, as the admin's resolve form does, and processes it as its
+    after-commit task would."""
 
     def store(report: Report) -> None:
         data = image_bytes("JPEG", size=(320, 240))
         processed = services.photos_process([Upload(stream=io.BytesIO(data), size=len(data))])
-        services.photos_store(
+        for photo in services.photos_store(
             report=report, photos=processed, kind=Photo.Kind.RESULT, uploaded_by=actor
-        )
+        ):
+            privacy.photo_redact(photo_id=photo.pk)
 
     return store
 

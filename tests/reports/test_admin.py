@@ -98,13 +98,17 @@ def test_staff_post_a_public_update_that_the_citizen_sees(staff_a, hepco_report,
     assert hepco_report.status == ReportStatus.ROUTED
 
 
-def test_staff_resolve_with_a_note_and_a_result_photo(staff_a, hepco_report, api):
+def test_staff_resolve_with_a_note_and_a_result_photo(
+    staff_a, hepco_report, api, django_capture_on_commit_callbacks
+):
     upload = SimpleUploadedFile("after.jpg", image_bytes("JPEG", gps=True))
 
-    response = admin_client(staff_a).post(
-        act_url(hepco_report, "resolve"),
-        {"note": "Đã thay bóng đèn mới.", "photos": [upload]},
-    )
+    # After the commit, the result photo goes through the privacy step before it is public.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client(staff_a).post(
+            act_url(hepco_report, "resolve"),
+            {"note": "Đã thay bóng đèn mới.", "photos": [upload]},
+        )
 
     assert response.status_code == 302
     hepco_report.refresh_from_db()

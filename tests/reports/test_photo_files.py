@@ -51,7 +51,7 @@ def test_anyone_fetches_a_public_reports_photo_and_thumbnail_from_the_api(api, p
     urls = api_photo_urls(api, public_report)
 
     assert len(urls) == 2
-    for url, file in zip(urls, (photo.image, photo.thumbnail), strict=True):
+    for url, file in zip(urls, (photo.public_image, photo.public_thumbnail), strict=True):
         response = Client().get(path_of(url))
         assert response.status_code == 200
         assert response["Content-Type"] == "image/jpeg"
@@ -180,17 +180,20 @@ def test_agency_staff_see_a_private_reports_photos_in_the_admin(staff_a, private
 
 
 def test_a_private_reports_etag_changes_when_its_photo_urls_do(
-    api_as, citizen, private_report, public_report, settings
+    api_as, citizen, other_citizen, private_report, public_report, settings
 ):
     settings.PHOTO_URL_MAX_AGE = 600  # within the access token's life
-    client = api_as(citizen)
+    client, other = api_as(citizen), api_as(other_citizen)
     path = f"/api/v1/reports/{private_report.reference}"
     public_path = f"/api/v1/reports/{public_report.reference}"
-    etag, public_etag = client.get(path)["ETag"], client.get(public_path)["ETag"]
+    etag, public_etag = client.get(path)["ETag"], other.get(public_path)["ETag"]
+    # The reporter's own public report: their unobscured copy's URL expires (original_url).
+    own_etag = client.get(public_path)["ETag"]
 
     with time_machine.travel(timezone.now() + timedelta(seconds=settings.PHOTO_URL_MAX_AGE)):
         assert client.get(path, headers={"If-None-Match": etag}).status_code == 200
-        assert client.get(public_path, headers={"If-None-Match": public_etag}).status_code == 304
+        assert other.get(public_path, headers={"If-None-Match": public_etag}).status_code == 304
+        assert client.get(public_path, headers={"If-None-Match": own_etag}).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -200,14 +203,14 @@ def test_the_web_server_sends_the_file_when_told_to(mode, header, public_report,
     settings.MEDIA_SERVE = mode
     photo = photo_of(public_report)
 
-    response = Client().get(photo_url(photo.image.name, expiring=False))
+    response = Client().get(photo_url(photo.public_image.name, expiring=False))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response.content == b""
     expected = {
-        "x-accel-redirect": f"/protected-media/{photo.image.name}",
-        "x-sendfile": str(Path(photo.image.path).resolve()),
+        "x-accel-redirect": f"/protected-media/{photo.public_image.name}",
+        "x-sendfile": str(Path(photo.public_image.path).resolve()),
     }[mode]
     assert response[header] == expected
 

@@ -16,6 +16,7 @@ from django.core.files.storage import InMemoryStorage, storages
 from django.test import Client
 
 from accounts.models import User
+from reports import privacy
 from reports.media import photo_url
 from reports.models import Report
 
@@ -59,13 +60,20 @@ def test_a_photo_is_written_to_the_store_once_and_never_read_back(
         lambda self, name, content: saved.append(name) or real_save(self, name, content),
     )
 
-    report = make_report(citizen)
+    report = make_report(citizen, redact=False)
 
     photo = report.photos.get()
     assert saved == [photo.image.name, photo.thumbnail.name]
     assert opened == []  # measured from the bytes in hand: the bucket is asked nothing
     assert (photo.width, photo.height) != (0, 0)
     assert shared_store.exists(photo.image.name)
+
+    # The privacy step, in a worker, reads the evidence copy once and writes the rendition.
+    privacy.photo_redact(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    assert set(opened) == {photo.image.name}  # nothing but the evidence copy is read
+    assert saved[2:] == [photo.public_image.name, photo.public_thumbnail.name]
 
 
 @pytest.mark.parametrize(("public", "cache"), [(True, "public"), (False, "private")])
@@ -80,10 +88,10 @@ def test_a_signed_photo_url_redirects_to_the_store(
     settings.PHOTO_STORAGE_URL_SECONDS = 300
     photo = make_report(citizen, is_public=public).photos.get()
 
-    response = Client().get(photo_url(photo.image.name, expiring=not public))
+    response = Client().get(photo_url(photo.public_image.name, expiring=not public))
 
     assert response.status_code == 302
-    assert response["Location"] == f"{STORE_URL}{photo.image.name}"
+    assert response["Location"] == f"{STORE_URL}{photo.public_image.name}"
     assert response["Cache-Control"] == f"{cache}, max-age=150"  # half the presigned URL's life
 
 

@@ -281,8 +281,9 @@ def test_routing_is_enqueued_after_the_commit_not_during_the_request(
 
     assert response.status_code == 201
     assert Report.objects.get().status == ReportStatus.SUBMITTED
-    # The routing task's, and the count of reports filed (/metrics): both after the commit.
-    assert len(callbacks) == 2
+    # The photo's privacy step, the routing task's, and the count of reports filed
+    # (/metrics): all after the commit.
+    assert len(callbacks) == 3
 
 
 def test_running_the_after_commit_callback_routes_the_report(
@@ -291,7 +292,7 @@ def test_running_the_after_commit_callback_routes_the_report(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         api_as(citizen).post(URL, _body(photo), format="multipart")
 
-    callbacks[0]()
+    callbacks[1]()  # [0] is the photo's privacy step
 
     report = Report.objects.get()
     assert report.status == ReportStatus.ROUTED

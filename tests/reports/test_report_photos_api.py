@@ -236,17 +236,19 @@ def test_the_original_upload_bytes_are_never_stored(citizen, file_report_with, s
     assert all(path.read_bytes() != data for path in files)
 
 
-def test_only_the_cleaned_image_and_its_thumbnail_are_stored(citizen, file_report, settings):
+def test_only_the_cleaned_image_its_thumbnail_and_their_public_renditions_are_stored(
+    citizen, file_report, settings
+):
     response = file_report(citizen, photos=2)
 
     assert response.status_code == 201, response.json()
     stored = {
         Path(settings.MEDIA_ROOT, file.name)
         for photo in Photo.objects.all()
-        for file in (photo.image, photo.thumbnail)
+        for file in (photo.image, photo.thumbnail, photo.public_image, photo.public_thumbnail)
     }
     assert set(stored_files(settings.MEDIA_ROOT)) == stored
-    assert len(stored) == 4
+    assert len(stored) == 8
 
 
 def test_the_api_reports_the_upright_size_of_the_stored_photo(citizen, file_report_with, photo):

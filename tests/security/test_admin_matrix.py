@@ -149,6 +149,7 @@ def test_outsiders_are_sent_to_the_login_page_from_every_admin_page(
     pages = [url for label in registered() for url in every_page(label)]
     pages += [act_url(hepco_report, action) for action in ACTIONS]
     pages += [reverse(f"admin:{name}") for name in CUSTOM_PAGES]
+    pages += [redact_url(hepco_report)]
 
     for url in pages:
         response = client.get(url)
@@ -192,6 +193,7 @@ def test_another_agencys_report_is_404_on_every_report_page(role, people, reques
         change_url(report),
         page("reports.Report", "history", report.pk),
         *(act_url(report, action) for action in ACTIONS),
+        redact_url(report),
     ]
     for url in pages:
         assert client.get(url).status_code == 404, url
@@ -204,6 +206,28 @@ def test_the_action_pages_of_a_report_in_scope_open(role, people, hepco_report):
     response = client_of(people[role]).get(act_url(hepco_report, "accept"))
 
     assert response.status_code == 200
+
+
+def redact_url(report: Report) -> str:
+    """The page where staff change what is obscured in a report's photo (issue 15)."""
+    photo = report.photos.order_by("pk").first()
+    assert photo is not None
+    return reverse("admin:reports_report_redact_photo", args=[report.pk, photo.pk])
+
+
+@pytest.mark.parametrize("role", ["staff_a", "manager", "dispatcher", "administrator"])
+def test_the_responsible_agency_and_the_operations_centre_obscure_photos(
+    role, people, hepco_report
+):
+    client = client_of(people[role])
+    url = redact_url(hepco_report)
+
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url, {"action": "add", "kind": "face", "x": 10, "y": 10, "width": 40, "height": 40}
+    )
+    assert response.status_code == 302
+    assert hepco_report.photos.get().regions.filter(source="staff").count() == 1
 
 
 @pytest.mark.parametrize("role", ["staff_a", "staff_b", "manager"])

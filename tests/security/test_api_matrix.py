@@ -312,3 +312,42 @@ def test_an_internal_note_reaches_no_one_through_the_api_or_open311(
     for answer in answers:
         assert answer.status_code == 200, answer.content
         assert NOTE not in answer.content.decode()
+
+
+# Photos (issue 15): the public rendition (faces and plates obscured) is all anyone but the
+# reporter gets through the API; the unobscured copy reaches the reporter by an expiring
+# URL; a photo not processed yet reaches nobody else at all.
+
+
+def _photo_urls(answer: dict[str, Any]) -> list[str]:
+    return [
+        url
+        for photo in answer["photos"]
+        for url in (photo["url"], photo["thumbnail_url"], photo["original_url"])
+        if url
+    ]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_reporter_gets_a_url_of_the_unobscured_photo(role, people, make_report, citizen):
+    processed = make_report(citizen, description="Đèn hỏng, ảnh đã xử lý")
+    waiting = make_report(citizen, description="Đèn hỏng, ảnh chưa xử lý", redact=False)
+    client = _client(people[role])
+    reporter = role == "reporter"
+
+    done = client.get(f"/api/v1/reports/{processed.reference}").json()
+    pending = client.get(f"/api/v1/reports/{waiting.reference}").json()
+
+    assert len(done["photos"]) == 1
+    assert (done["photos"][0]["original_url"] is not None) == reporter
+    assert len(pending["photos"]) == (1 if reporter else 0)
+    evidence = {
+        name
+        for report in (processed, waiting)
+        for photo in report.photos.all()
+        for name in (photo.image.name, photo.thumbnail.name)
+    }
+    for url in _photo_urls(done) + _photo_urls(pending):
+        names_evidence = any(name in url for name in evidence)
+        assert not names_evidence or (reporter and "e=" in url), url
+        assert Client().get(url.removeprefix("http://testserver")).status_code == 200, url

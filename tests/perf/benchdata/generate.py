@@ -198,7 +198,17 @@ def _derive_rows(
         for kind, by, when in shots:
             name = f"{when.year}/{when.month:02d}/{rng.getrandbits(128):032x}.jpg"
             photos.append(
-                (report_id, kind, f"photos/{name}", f"thumbnails/{name}", 1600, 1200, by, when)
+                (
+                    report_id,
+                    kind,
+                    f"photos/{name}",
+                    f"thumbnails/{name}",
+                    1600,
+                    1200,
+                    by,
+                    when,
+                    *processed(name, when),
+                )
             )
         for k in range(1, row["supporters_count"] + 1):
             user = user_start + (reporter - user_start + k * SUPPORTER_STEP) % user_count
@@ -208,6 +218,18 @@ def _derive_rows(
 
 PHOTO_COLUMNS = ["report", "kind", "image", "thumbnail", "width", "height", "uploaded_by"]
 PHOTO_COLUMNS += ["created_at"]
+# Generated photos are as the privacy step leaves them (reports.privacy): processed, with
+# a public rendition, so the feed shows them as it shows real ones.
+PHOTO_COLUMNS += ["public_image", "public_thumbnail", "redaction", "redaction_attempts"]
+PHOTO_COLUMNS += ["redaction_error", "redacted_at", "detector_version"]
+BENCH_DETECTOR = "generated (tests/perf/benchdata)"
+
+
+def processed(name: str, when: datetime) -> tuple[Any, ...]:
+    """The privacy step's columns of a generated photo (PHOTO_COLUMNS after created_at)."""
+    return (f"public/{name}", f"public-thumbnails/{name}", "done", 1, "", when, BENCH_DETECTOR)
+
+
 SUPPORTER_COLUMNS = ["report", "user", "created_at"]
 
 
@@ -235,6 +257,7 @@ def derived_statements(
         "step": SUPPORTER_STEP,
         "evidence": Photo.Kind.EVIDENCE,
         "result": Photo.Kind.RESULT,
+        "detector": BENCH_DETECTOR,
     }
     name = "to_char(shot_at AT TIME ZONE 'UTC', 'YYYY/MM') || '/' || md5(random()::text) || '.jpg'"
     size = -(-(last - first + 1) // parts)
@@ -246,8 +269,12 @@ def derived_statements(
     photos, supporters = (
         f"""
         INSERT INTO {photo} (report_id, kind, image, thumbnail, width, height, uploaded_by_id,
-                             created_at)
-        SELECT id, kind, 'photos/' || name, 'thumbnails/' || name, 1600, 1200, by, shot_at
+                             created_at, public_image, public_thumbnail, redaction,
+                             redaction_attempts, redaction_error, redacted_at,
+                             detector_version)
+        SELECT id, kind, 'photos/' || name, 'thumbnails/' || name, 1600, 1200, by, shot_at,
+               'public/' || name, 'public-thumbnails/' || name, 'done', 1, '', shot_at,
+               %(detector)s
         FROM (
             SELECT id, %(evidence)s AS kind, reporter_id AS by, created_at AS shot_at
             FROM {report}, generate_series(1, 1 + (id %% 10 >= 7)::int + (id %% 10 >= 9)::int)
