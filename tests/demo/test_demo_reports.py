@@ -106,3 +106,17 @@ def test_hidden_and_merged_demo_reports_stay_out_of_the_public_feed(demo, client
     ) | set(Report.objects.filter(status=ReportStatus.MERGED).values_list("reference", flat=True))
     assert shown
     assert not shown & gone
+
+
+@pytest.mark.django_db(transaction=True)  # each step commits, and its texts' tasks run then
+def test_the_demo_texts_no_one_whatever_gateway_is_set(reference_data, demo_on, settings, tmp_path):
+    """Its citizens and callers are made up: their texts never reach the configured gateway."""
+    settings.SMS_BACKEND = "file"
+    outbox = tmp_path / "sms"
+    outbox.mkdir()
+    settings.SMS_FILE_DIR = str(outbox)
+
+    _seed(60)
+
+    assert Report.objects.filter(status__in=(ReportStatus.RESOLVED, ReportStatus.CLOSED)).exists()
+    assert not list(outbox.iterdir())
