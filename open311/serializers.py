@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from hues.links import absolute_url
 from open311.selectors import CLOSED, MAX_REQUESTS, OPEN, open311_status
 from reports.media import photo_url
 from reports.models import Category, Report
@@ -179,18 +180,7 @@ class ServiceRequestOutput(serializers.Serializer):
         return self._absolute(url)
 
     def _absolute(self, url: str) -> str:
-        """`url` made absolute against the request, as build_absolute_uri does, with the
-        request's own prefix worked out once per list (a list holds up to 1,000)."""
-        request = self.context.get("request")
-        if request is None:
-            return url
-        if not url.startswith("/") or url.startswith("//"):
-            return str(request.build_absolute_uri(url))  # a storage's own absolute URL
-        if self._prefix is None:
-            self._prefix = request.build_absolute_uri("/")[:-1]
-        return f"{self._prefix}{url}"
-
-    _prefix: str | None = None
+        return absolute_url(self.context.get("request"), url)
 
     def to_representation(self, report: Report) -> dict[str, Any]:
         # What the declared fields give (the schema's shape), without DRF's per-field

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from hues.links import absolute_url
 from reports.media import photo_url
 from reports.models import (
     Agency,
@@ -88,8 +89,7 @@ class PhotoOutput(serializers.ModelSerializer):
         fields = ["url", "thumbnail_url", "width", "height", "kind", "public", "original_url"]
 
     def _absolute(self, url: str) -> str:
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
+        return absolute_url(self.context.get("request"), url)
 
     def _viewer_is_reporter(self, photo: Photo) -> bool:
         request = self.context.get("request")
