@@ -4,6 +4,9 @@ deadlines, the photo privacy step, and the sweepers that re-drive lost work."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -163,13 +166,50 @@ def purge_photo_originals() -> int:
     return privacy.photo_originals_purge()
 
 
+# The detectors' check, run in a process of its own: the worker's main process forks its
+# pool, and native libraries (OpenMP's and OpenCV's thread pools) started in a parent hang
+# in its forked children (a pool process then never finished a photo: the task's hard time
+# limit killed it). The parent never runs a detector.
+_CHECK = """
+import sys
+from reports import detection
+try:
+    print(detection.check_detectors())
+except detection.DetectorUnavailable as error:
+    print(error, file=sys.stderr)
+    sys.exit(3)
+"""
+
+
+def detectors_checked_apart() -> str:
+    """The detectors' version, checked in a fresh interpreter; DetectorUnavailable with its
+    message when they are missing or broken (or the check cannot run)."""
+    root = str(settings.BASE_DIR)
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    try:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "-c", _CHECK],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise detection.DetectorUnavailable(f"The detectors' check did not run: {error}") from error
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines() or ["(no output)"]
+        raise detection.DetectorUnavailable(lines[-1])
+    return done.stdout.strip().splitlines()[-1]
+
+
 @worker_init.connect
 def check_photo_detectors(**kwargs: Any) -> None:
     """A worker whose face or plate detector is missing or broken does not start: it would
     leave every photo private at best. The message says what is wrong; the photos wait,
     unpublished, for a worker that works."""
     try:
-        version = detection.check_detectors()
+        version = detectors_checked_apart()
     except detection.DetectorUnavailable as error:
         logger.critical("Photo detectors unavailable: %s", error)
         # SystemExit: Celery's signal dispatch logs and swallows an Exception, not this.
