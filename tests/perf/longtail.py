@@ -219,45 +219,8 @@ def cache_counts(base: str) -> dict[str, float]:
 
 def drive(base: str, items: list[list[str]], *, seconds: int, connections: int) -> dict[str, Any]:
     """wrk over `items` ([path, token]) in turn, one request each until they run out."""
-    import subprocess
-
     lua = COLD_LUA % {"items": ", ".join(f"{{{json.dumps(p)}, {json.dumps(t)}}}" for p, t in items)}
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua)
-    try:
-        out = subprocess.run(
-            [
-                *("wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"),
-                *("--timeout", "10s", "-s", script.name, base),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-            check=True,
-        ).stdout
-    finally:
-        Path(script.name).unlink()
-    return parse_wrk(out)
-
-
-def parse_wrk(out: str) -> dict[str, Any]:
-    def latency(label: str) -> float:
-        match = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        if not match:
-            return float("nan")
-        value, unit = float(match.group(1)), match.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    requests = re.search(r"(\d+) requests in", out)
-    return {
-        "rps": float(rps.group(1)) if rps else 0.0,
-        "requests": int(requests.group(1)) if requests else 0,
-        "p50_ms": latency("50%"),
-        "p99_ms": latency("99%"),
-        "errors": int(non2xx.group(1)) if non2xx else 0,
-    }
+    return run.wrk_script(base, lua, seconds=seconds, connections=connections)
 
 
 def check(base: str, items: list[list[str]], name: str) -> None:

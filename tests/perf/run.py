@@ -242,6 +242,11 @@ def wrk(
             f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in (headers or {}).items()
         ),
     }
+    return wrk_script(base, lua, seconds=seconds, connections=connections)
+
+
+def wrk_script(base: str, lua: str, *, seconds: int, connections: int) -> dict[str, Any]:
+    """Run wrk with the Lua script `lua` for `seconds`: its figures (parse_wrk)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua)
     try:
@@ -252,11 +257,17 @@ def wrk(
             ],
             capture_output=True,
             text=True,
-            timeout=seconds + 30,
+            timeout=seconds + 60,
             check=True,
         ).stdout
     finally:
         os.unlink(script.name)
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict[str, Any]:
+    """requests/s, latency percentiles (ms), and the count of non-2xx answers and socket
+    errors, from wrk's --latency report."""
 
     def latency(label: str) -> float:
         match = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
