@@ -30,7 +30,7 @@ from accounts.models import Role, User
 from accounts.services import user_set_role
 from hues.city import City
 from insights import rollup
-from reports import editing, lifecycle, moderation, services
+from reports import editing, lifecycle, moderation, services, tasks
 from reports.lifecycle import RejectReason
 from reports.models import (
     OPEN_STATUSES,
@@ -128,7 +128,6 @@ class DemoSummary:
     hidden: int = 0
     flagged: int = 0
     hotline: int = 0
-    merged: int = 0
     corrected: int = 0
     escalated: int = 0
     in_triage: int = 0
@@ -306,18 +305,15 @@ def _seed(city: City, count: int, seed: int, summary: DemoSummary) -> None:
             lifecycle.report_route(report_id=report.pk)
         filed.append(report)
         _work(report, moment, now, rng, people, filed, summary)
-    # What beat would have done by now: overdue reports escalated.
-    for report_id in Report.objects.filter(
-        status__in=OPEN_STATUSES, due_at__lt=now, escalated_at__isnull=True
-    ).values_list("pk", flat=True):
-        summary.escalated += lifecycle.report_escalate(report_id=report_id) is not None
+    # What beat would have done by now: overdue reports escalated, by the product's own
+    # rule (a report waiting for its citizen is not overdue).
+    summary.escalated = tasks.escalate_overdue()
     # What the nightly roll-up would have counted: the dashboard's past days.
     rollup.rebuild()
     mine = Report.objects.filter(pk__in=[report.pk for report in filed])
     summary.reports = mine.count()
     summary.by_status = Counter(mine.values_list("status", flat=True))
     summary.hidden = mine.filter(hidden_at__isnull=False).count()
-    summary.merged = mine.filter(status=ReportStatus.MERGED).count()
 
 
 def _work(

@@ -101,7 +101,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo reports: {demo.reports} over the last 30 days in "
                 f"{time.monotonic() - started:.1f} s ({statuses}; hidden {demo.hidden}, "
-                f"flagged {demo.flagged}, by hotline {demo.hotline}, merged {demo.merged}, "
+                f"flagged {demo.flagged}, by hotline {demo.hotline}, "
                 f"corrected {demo.corrected}, escalated {demo.escalated})."
             )
         )
