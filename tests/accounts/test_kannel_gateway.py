@@ -16,8 +16,6 @@ with the reason locally, and fail under CI=true.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,10 +27,10 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.models import TextMessage, User
-from hues.celery import app as celery_app
 from tests.accounts import kannel as kannel_harness
 from tests.accounts.conftest import FULL_NAME, PASSWORD, PHONE, code_in
 from tests.conftest import need
+from tests.e2e.test_worker_routing import shared_database_url, worker_process
 
 # The worker test starts a real Celery worker on the run's broker (and purges it first): with the
 # other tests that do, one after the other (tests/conftest.py, "celery-broker").
@@ -140,53 +138,18 @@ def worker(
     broker_url = settings.E2E_BROKER_URL
     need(broker_url.startswith("redis://"), "CELERY_BROKER_URL does not point at Redis")
     need(connection.vendor == "postgresql", "the database is not PostgreSQL (DATABASE_URL)")
-    database = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "hues.settings",
         "DEBUG": "false",
         "SECRET_KEY": settings.SECRET_KEY,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@"
-            f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
-        ),
+        "DATABASE_URL": shared_database_url(),
         "CELERY_BROKER_URL": broker_url,
         "SMS_RETRY_BASE_SECONDS": "1",
         **_gateway_settings(kannel, live_server.url),
     }
-    subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "hues", "purge", "-f"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    log = tmp_path / "worker.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "hues", "worker", "--pool=solo"),
-                *("--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    # The namespaced key is the one the settings set and Celery reads first.
-    eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER
-    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
-    try:
+    with worker_process(env, tmp_path / "worker.log") as log:
         yield log
-    finally:
-        celery_app.conf.CELERY_TASK_ALWAYS_EAGER = eager
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def test_a_code_sent_while_bearerbox_is_down_arrives_once_it_is_back(

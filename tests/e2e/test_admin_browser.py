@@ -97,12 +97,18 @@ def test_staff_log_in_and_resolve_a_report_with_a_photo(
     assert page.request.get(result_photo_url).status == 200
 
 
-def _log_in(page, live_server, user) -> None:
+def log_in(page, live_server, user, *, national: bool = True) -> None:
+    """Sign in to the admin as `user`, with the phone as staff type it (0905...) or, with
+    national=False, in the international form (+84905...)."""
     page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", user.phone)
+    page.fill("#id_username", "0" + user.phone[3:] if national else user.phone)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
+
+
+def _log_in(page, live_server, user) -> None:
+    log_in(page, live_server, user, national=False)
 
 
 def test_a_dispatcher_routes_a_report_from_the_queue(

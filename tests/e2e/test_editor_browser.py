@@ -11,8 +11,7 @@ import pytest
 from accounts.models import Role
 from reports.models import Agency, Report, ReportStatus
 from tests.conftest import PHU_XUAN_POINT
-from tests.e2e.test_admin_browser import ARTIFACTS, PASSWORD, browser_page  # noqa: F401
-from tests.e2e.test_reply_templates_browser import _log_in
+from tests.e2e.test_admin_browser import ARTIFACTS, PASSWORD, browser_page, log_in  # noqa: F401
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,7 +37,7 @@ def test_recategorising_a_hepco_report_to_urban_order_moves_it_to_the_ward_commi
     ).json()["reference"]
     before = Report.objects.select_related("agency").get(reference=reference)
     assert before.agency.code == "hepco"
-    _log_in(page, live_server, dispatcher)
+    log_in(page, live_server, dispatcher)
 
     _open(page, live_server, reference)
     page.click(".report-action-correct")
@@ -77,7 +76,7 @@ def test_a_dispatcher_merges_two_reports_and_the_duplicates_reporter_sees_the_or
     duplicate = file_report(
         other_citizen, lat=lat + 0.0003, lng=lng, description="Đèn đường không sáng"
     ).json()["reference"]
-    _log_in(page, live_server, dispatcher)
+    log_in(page, live_server, dispatcher)
 
     _open(page, live_server, duplicate)
     page.click(".report-action-merge")
@@ -117,7 +116,7 @@ def test_a_hotline_operator_files_a_phone_report_that_is_routed(
 ):
     page = browser_page
     operator = UserFactory(full_name="Tổng đài viên", role=Role.HOTLINE)
-    _log_in(page, live_server, operator)
+    log_in(page, live_server, operator)
 
     page.goto(f"{live_server.url}/admin/reports/report/")
     page.click("a[href$='/admin/reports/report/file/']")

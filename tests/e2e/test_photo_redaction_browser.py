@@ -14,20 +14,12 @@ from PIL import Image
 
 from reports import detection
 from reports.models import Event, PhotoRegion, Report
-from tests.e2e.test_admin_browser import ARTIFACTS, PASSWORD, browser_page  # noqa: F401
+from tests.e2e.test_admin_browser import ARTIFACTS, PASSWORD, browser_page, log_in  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # A part of the check picture with detail and no face or plate, in the photo's pixels.
 BOX = (420, 40, 120, 90)
-
-
-def _log_in(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "0" + user.phone[3:])  # the national form
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
 
 
 def _public_image(page, live_server, reference: str) -> Image.Image:
@@ -57,7 +49,7 @@ def test_staff_draw_a_box_and_the_public_photo_is_obscured_there(
     photo = report.photos.get()
     before = _public_image(page, live_server, reference)
 
-    _log_in(page, live_server, staff_a)
+    log_in(page, live_server, staff_a)
     page.goto(f"{live_server.url}/admin/reports/report/{report.pk}/change/")
     page.screenshot(path=ARTIFACTS / "admin-photo-privacy-report.png", full_page=True)
     page.click(".photo-redact-link")

@@ -9,20 +9,12 @@ import pytest
 from reports.models import ReplyTemplate, Report, ReportStatus
 from reports.replies import reply_template_render
 from tests.conftest import PHU_XUAN_POINT
-from tests.e2e.test_admin_browser import ARTIFACTS, PASSWORD, browser_page  # noqa: F401
+from tests.e2e.test_admin_browser import ARTIFACTS, PASSWORD, browser_page, log_in  # noqa: F401
 from tests.images import image_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EDIT = " Đã thay 2 bóng LED mới."
-
-
-def _log_in(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "0" + user.phone[3:])  # the national form
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
 
 
 def test_a_template_fills_the_resolution_note_which_staff_edit_and_send(
@@ -39,7 +31,7 @@ def test_a_template_fills_the_resolution_note_which_staff_edit_and_send(
     generic = ReplyTemplate.objects.get(code="resolved", language="vi")
     result_photo = tmp_path / "after.jpg"
     result_photo.write_bytes(image_bytes("JPEG", size=(800, 600)))
-    _log_in(page, live_server, staff_a)
+    log_in(page, live_server, staff_a)
 
     page.goto(f"{live_server.url}/admin/reports/report/")
     page.click(f"text={reference}")
@@ -100,7 +92,7 @@ def test_a_dispatcher_sees_what_is_around_a_report(
     first = file_report(other_citizen, lat=lat + 0.0004, lng=lng).json()["reference"]
     earlier = file_report(citizen, category="garbage", description="Rác ở góc đường").json()
     reference = file_report(citizen, description="Đèn vẫn chưa sáng").json()["reference"]
-    _log_in(page, live_server, dispatcher)
+    log_in(page, live_server, dispatcher)
 
     page.goto(f"{live_server.url}/admin/reports/report/")
     page.click(f"text={reference}")
@@ -137,7 +129,7 @@ def test_without_scripts_a_templates_link_fills_the_note(
         java_script_enabled=False, viewport={"width": 1400, "height": 900}, locale="vi-VN"
     )
     page = context.new_page()
-    _log_in(page, live_server, staff_a)
+    log_in(page, live_server, staff_a)
     report = Report.objects.select_related("category", "area", "agency").get(reference=reference)
 
     page.goto(f"{live_server.url}/admin/reports/report/{report.pk}/act/resolve/")

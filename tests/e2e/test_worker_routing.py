@@ -7,6 +7,7 @@ the test is skipped with the reason; under CI=true it fails instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -40,24 +41,20 @@ def broker_url() -> str:
     return url
 
 
-@pytest.fixture
-def worker(broker_url: str, reference_data: None, tmp_path: Path) -> Iterator[Path]:
-    """A real worker process on the test database; tasks go to the broker, not eagerly."""
+def shared_database_url() -> str:
+    """The test database's URL, for another process (a worker) to use."""
     database = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "hues.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@"
-            f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
-        ),
-        "CELERY_BROKER_URL": broker_url,
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "SMS_BACKEND": "file",
-        "SMS_FILE_DIR": str(tmp_path / "sms"),
-    }
+    return (
+        f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@"
+        f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+    )
+
+
+@contextlib.contextmanager
+def worker_process(env: dict[str, str], log: Path) -> Iterator[Path]:
+    """A real `celery worker` (solo pool) with `env`, on a purged broker, writing to `log`;
+    meanwhile this process sends its tasks to the broker instead of running them eagerly.
+    Yields the log; stops the worker after."""
     subprocess.run(
         [sys.executable, "-m", "celery", "-A", "hues", "purge", "-f"],
         cwd=ROOT,
@@ -66,21 +63,11 @@ def worker(broker_url: str, reference_data: None, tmp_path: Path) -> Iterator[Pa
         capture_output=True,
         timeout=60,
     )
-    log = tmp_path / "worker.log"
     with log.open("w") as output:
         process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "hues",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
+                *(sys.executable, "-m", "celery", "-A", "hues", "worker", "--pool=solo"),
+                *("--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"),
             ],
             cwd=ROOT,
             env=env,
@@ -101,6 +88,24 @@ def worker(broker_url: str, reference_data: None, tmp_path: Path) -> Iterator[Pa
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture
+def worker(broker_url: str, reference_data: None, tmp_path: Path) -> Iterator[Path]:
+    """A real worker process on the test database; tasks go to the broker, not eagerly."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hues.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_URL": shared_database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "SMS_BACKEND": "file",
+        "SMS_FILE_DIR": str(tmp_path / "sms"),
+    }
+    with worker_process(env, tmp_path / "worker.log") as log:
+        yield log
 
 
 def _wait_for(predicate, *, timeout: float, log: Path) -> None:
