@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from hues.addresses import TrustedProxiesInvalid, parse_trusted_proxies
 from hues.city import DEFAULT_CITY, CityError, load_city
@@ -575,6 +576,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Two queues: "celery" (routing, notifications, texts, alerts, the daily figures) and
+# "photos" (the privacy step of each photo, reports.redact_photo: about a second of CPU for a
+# 12 MP photo). A plain `celery worker` consumes both, taking turns, so routing waits behind
+# at most one photo; a deployment with a photo load gives the photos workers of their own
+# (`-Q photos`, README "The processes") so routing and texts never wait behind one.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("photos"))
+CELERY_TASK_ROUTES = {"reports.redact_photo": {"queue": "photos"}}
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 # A request never hangs on the broker: short connect and socket timeouts and no publish

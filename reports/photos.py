@@ -144,20 +144,45 @@ def _starts_like_accepted_type(stream: IO[bytes]) -> bool:
     )
 
 
+# JPEG modes decoded by libjpeg-turbo through simplejpeg in strict mode (colour and grey,
+# nearly every photo); CMYK ones are checked that way, then decoded by Pillow.
+STRICT_JPEG_MODES = {"RGB": "RGB", "L": "GRAY"}
+
+
+def _jpeg_data(stream: IO[bytes]) -> bytes:
+    position = stream.tell()
+    try:
+        stream.seek(0)
+        return stream.read()
+    finally:
+        stream.seek(position)
+
+
+def _decode_jpeg_strictly(stream: IO[bytes], image: Image.Image) -> Image.Image:
+    """The pixels of an opened JPEG (an MPO's first picture) at the size Pillow's draft
+    chose, decoded once by libjpeg-turbo with every warning an error: a scan cut short (even
+    with an end marker appended) or carrying corrupt entropy-coded data raises ValueError,
+    where Pillow would decode grey or garbage without a word."""
+    pixels = simplejpeg.decode_jpeg(
+        _jpeg_data(stream),
+        colorspace=STRICT_JPEG_MODES[image.mode],
+        min_width=image.width,
+        min_height=image.height,
+        strict=True,
+    )
+    if image.mode == "L":
+        pixels = pixels[:, :, 0]
+    return Image.fromarray(pixels)
+
+
 def _check_jpeg_scan(stream: IO[bytes], image: Image.Image) -> None:
     """Decode a JPEG's (or an MPO's first picture's) scan data with every libjpeg warning an
     error, at the size Pillow will decode it and in one channel: a scan that is cut short
     (even with an end marker appended) or carries corrupt entropy-coded data raises
     ValueError. Pillow decodes such data into grey or garbage without a word, and we would
     store the re-encoded result."""
-    position = stream.tell()
-    try:
-        stream.seek(0)
-        data = stream.read()
-    finally:
-        stream.seek(position)
     simplejpeg.decode_jpeg(
-        data,
+        _jpeg_data(stream),
         colorspace="CMYK" if image.mode == "CMYK" else "GRAY",
         min_width=image.width,
         min_height=image.height,
@@ -226,10 +251,15 @@ def process_photo(stream: IO[bytes], *, size: int, limits: PhotoLimits) -> Proce
                     % {"size": filesizeformat(limits.max_decoding_bytes)},
                     field="photos",
                 )
-            if image.format in ("JPEG", "MPO"):
-                _check_jpeg_scan(stream, image)
-            image.load()
             turn = _turn_upright(image)
+            picture: Image.Image = image
+            if image.format in ("JPEG", "MPO") and image.mode in STRICT_JPEG_MODES:
+                # One strict decode gives the pixels (no second, checking decode).
+                picture = _decode_jpeg_strictly(stream, image)
+            else:
+                if image.format in ("JPEG", "MPO"):
+                    _check_jpeg_scan(stream, image)
+                image.load()
     except (PhotoUnsupported, PhotoTooLarge):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -246,7 +276,7 @@ def process_photo(stream: IO[bytes], *, size: int, limits: PhotoLimits) -> Proce
     # Shrink first, then turn (fewer pixels to move: the bounding box is square, so the
     # order does not change the result). After a draft decode the shrink is small (under 2x,
     # 1.25x for a 12 MP photo), where HAMMING is as sharp as LANCZOS in half the time.
-    clean = _flatten(image)
+    clean = _flatten(picture)
     resample = Image.Resampling.HAMMING if drafted else Image.Resampling.LANCZOS
     clean.thumbnail((limits.max_side, limits.max_side), resample, reducing_gap=3.0)
     if turn is not None:

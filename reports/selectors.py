@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Case,
     Count,
@@ -41,6 +43,7 @@ from django.utils.translation import gettext_lazy as _
 from hues import metrics
 from hues.db import replica
 from hues.workhours import parse_working_hours
+from reports import rows
 from reports.deadlines import WorkCalendar
 from reports.geo import EARTH_RADIUS_METRES, circle_bounds
 from reports.models import (
@@ -398,15 +401,99 @@ def reports_matching(queryset: QuerySet[Report], *, query: str) -> QuerySet[Repo
     return queryset
 
 
-def report_detail(*, user: User | None, reference: str) -> Report | None:
-    public_events = Event.objects.filter(is_public=True).select_related("actor")
-    return (
-        reports_visible_to(user)
-        .select_related("duplicate_of")
-        .prefetch_related(Prefetch("events", queryset=public_events, to_attr="public_events"))
-        .filter(reference=reference)
-        .first()
+# A report's detail, read on every uncached open of a report's link (the long tail: issue
+# 17) in three statements written once instead of three querysets built and compiled per
+# request (reports.rows). What it selects and builds: what reports_visible_to gives (the
+# category, area without its boundary, agency, the reporter's name; the photos in id
+# order) plus the report it was merged into and its citizen-visible timeline;
+# tests/reports/test_fast_detail.py holds it to the querysets' instances and answers.
+
+
+@dataclass(frozen=True)
+class _DetailPlan:
+    report: rows.Columns[Report]
+    joined: tuple[rows.Columns[Any], ...]
+    photos: rows.Columns[Photo]
+    events: rows.Columns[Event]
+    statements: tuple[str, str, str]
+
+
+_detail_plans: dict[str, _DetailPlan] = {}
+
+
+def _detail_plan(connection: BaseDatabaseWrapper) -> _DetailPlan:
+    """The statements and columns of report_detail on this kind of database (made once)."""
+    plan = _detail_plans.get(connection.vendor)
+    if plan is None:
+        plan = _detail_plans[connection.vendor] = _make_detail_plan(connection)
+    return plan
+
+
+def _make_detail_plan(connection: BaseDatabaseWrapper) -> _DetailPlan:
+    quote = connection.ops.quote_name
+    user_model = get_user_model()
+    report = rows.Columns(Report, "r", exclude={"search_text"})
+    joined = (
+        rows.Columns(Category, "c"),
+        rows.Columns(Area, "a", exclude={"boundary"}),
+        rows.Columns(Agency, "g"),
+        rows.Columns(user_model, "u", only={"full_name"}),
+        rows.Columns(Report, "d", only={"reference"}),
     )
+    photos = rows.Columns(Photo, "p")
+    events = rows.Columns(Event, "e")
+    selected = ", ".join(columns.sql(connection) for columns in (report, *joined))
+    table = quote(Report._meta.db_table)
+    # Names from the models' metadata, quoted; every value is a bound parameter.
+    detail = (
+        f"SELECT {selected} FROM {table} r"  # noqa: S608
+        f" INNER JOIN {quote(Category._meta.db_table)} c ON c.id = r.category_id"
+        f" LEFT OUTER JOIN {quote(Area._meta.db_table)} a ON a.id = r.area_id"
+        f" LEFT OUTER JOIN {quote(Agency._meta.db_table)} g ON g.id = r.agency_id"
+        f" INNER JOIN {quote(user_model._meta.db_table)} u ON u.id = r.reporter_id"
+        f" LEFT OUTER JOIN {table} d ON d.id = r.duplicate_of_id"
+        # reports_visible_to: public, or the viewer's own.
+        " WHERE r.reference = %s AND (r.is_public OR r.reporter_id = %s)"
+    )
+    photo_rows = (
+        f"SELECT {photos.sql(connection)} FROM {quote(Photo._meta.db_table)} p"  # noqa: S608
+        " WHERE p.report_id = %s ORDER BY p.id"
+    )
+    event_rows = (
+        f"SELECT {events.sql(connection)} FROM {quote(Event._meta.db_table)} e"  # noqa: S608
+        " WHERE e.report_id = %s AND e.is_public ORDER BY e.created_at, e.id"
+    )
+    return _DetailPlan(report, joined, photos, events, (detail, photo_rows, event_rows))
+
+
+def report_detail(*, user: User | None, reference: str) -> Report | None:
+    """A report its viewer may open (reports_visible_to), with its photos, the report it was
+    merged into, and its citizen-visible timeline (`public_events`); None otherwise."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    plan = _detail_plan(connection)
+    detail, photos, events = plan.statements
+    viewer = user.pk if user is not None and user.is_authenticated else None
+    with connection.cursor() as cursor:
+        cursor.execute(detail, [reference, viewer])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        report = plan.report.build(row, 0, connection)
+        assert report is not None  # noqa: S101  # the primary key of a row found
+        start = plan.report.width
+        related = []
+        for columns in plan.joined:
+            related.append(columns.build(row, start, connection))
+            start += columns.width
+        report.category, report.area, report.agency, report.reporter, report.duplicate_of = related  # type: ignore[assignment]
+        cursor.execute(photos, [report.pk])
+        found = [plan.photos.build(photo, 0, connection) for photo in cursor.fetchall()]
+        rows.prefetched(report, "photos", found)
+        cursor.execute(events, [report.pk])
+        report.public_events = [  # type: ignore[attr-defined]
+            plan.events.build(event, 0, connection) for event in cursor.fetchall()
+        ]
+    return report
 
 
 def reports_for_staff(user: User | None) -> QuerySet[Report]:

@@ -22,7 +22,7 @@ from django.db import connection
 
 from accounts.models import User
 from hues.celery import app as celery_app
-from reports.models import Event, Report, ReportStatus
+from reports.models import Event, Photo, Report, ReportStatus
 from tests.conftest import PHU_XUAN_POINT, need
 from tests.factories import UserFactory
 from tests.images import image_bytes
@@ -149,3 +149,12 @@ def test_a_real_worker_routes_a_report_filed_over_http(worker: Path, live_server
     assert report.due_at is not None
     assert Event.objects.filter(report=report, kind=Event.Kind.ROUTED).count() == 1
     assert "Task reports.route[" in worker.read_text()  # received and run by the worker
+    # The photo's privacy step went through its own queue ("photos"), which a plain
+    # `celery worker` consumes beside the default one.
+    photo = Photo.objects.get(report=report)
+    _wait_for(
+        lambda: Photo.objects.filter(pk=photo.pk, redacted_at__isnull=False).exists(),
+        timeout=60,
+        log=worker,
+    )
+    assert "Task reports.redact_photo[" in worker.read_text()

@@ -526,9 +526,14 @@ def clone_database(template: str, name: str, media: Path) -> None:
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
 
 
-def celery_worker_args() -> list[str]:
-    """One worker process (solo pool), as a small deployment runs it."""
+def celery_worker_args(queue: str | None = None, nice: int = 0) -> list[str]:
+    """One worker process (solo pool), as a small deployment runs it: every queue, or the
+    one named (`-Q`); with `nice`, at a lower CPU priority (README, "The processes")."""
     worker = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "hues", "worker", "-P", "solo"]
+    if nice:
+        worker = ["nice", "-n", str(nice), *worker]
+    if queue:
+        worker += ["-Q", queue, "-n", f"{queue}@%h"]
     return [*worker, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
 
 
@@ -538,7 +543,8 @@ def broker_backlog() -> int:
     import redis
 
     client = redis.Redis.from_url(f"{REDIS}/{BROKER_DB}")
-    return int(client.llen("celery")) + int(client.hlen("unacked"))
+    waiting = sum(int(client.llen(queue)) for queue in ("celery", "photos"))
+    return waiting + int(client.hlen("unacked"))
 
 
 def routing_checks(database: str, first: int) -> dict[str, int]:
@@ -861,15 +867,39 @@ def e2e_run(
     references = [a["reference"] for a in answers if a["reference"]]
     out["errors"] = out["text"]["errors"] + out["photo"]["errors"]
     out.update(e2e_routed(database, references, timeout=180))
+    out["_references"] = references  # for e2e_photos, once the queues are empty
     return out
+
+
+def e2e_photos(database: str, references: list[str]) -> dict[str, Any]:
+    """The privacy step of the run's photos (the "photos" queue): how many are public and
+    how long after their report's 201 (report created_at to the photo's redacted_at)."""
+    listed = ",".join(f"'{r}'" for r in references if re.fullmatch(r"[A-Z]+-\d+-\d+", r))
+    if not listed:
+        return {"photos": 0, "photos_public": 0}
+    rows = psql(
+        database,
+        f"""SELECT coalesce(extract(epoch FROM p.redacted_at - r.created_at)::text, '-')
+            FROM reports_report r JOIN reports_photo p ON p.report_id = r.id
+            WHERE r.reference IN ({listed})""",
+    ).split()
+    seconds = [float(v) for v in rows if v != "-"]
+    return {
+        "photos": len(rows),
+        "photos_public": len(seconds),
+        "to_public_p50_s": percentile(seconds, 0.5),
+        "to_public_p95_s": percentile(seconds, 0.95),
+        "to_public_max_s": max(seconds) if seconds else float("nan"),
+    }
 
 
 def measure_e2e(
     template: str, args: argparse.Namespace, media: Path, jpeg: bytes, logs: Path
 ) -> dict[str, Any]:
     """Filing at fixed rates (text-only reports through Open311, photo reports through the
-    mobile API) against gunicorn (2 workers) and one Celery worker process, twice: the
-    201-to-routed times, creation latencies, and both processes' memory after each run."""
+    mobile API) against gunicorn (2 workers) and a Celery worker process per queue (the
+    default one; "photos", the privacy step), twice: the 201-to-routed times, the photos'
+    201-to-public times, creation latencies, and the processes' memory after each run."""
     database = f"hues_bench_e2e_{os.getpid()}"  # two harness runs never share a copy
     clone_database(template, database, media)
     redis_flush()
@@ -891,22 +921,34 @@ def measure_e2e(
         }
         with (
             process(gunicorn, env, logs / "gunicorn-e2e.log") as server,
-            process(celery_worker_args(), env, logs / "celery-e2e.log") as worker,
+            process(celery_worker_args("celery"), env, logs / "celery-e2e.log") as worker,
+            process(
+                celery_worker_args("photos", nice=10), env, logs / "celery-photos-e2e.log"
+            ) as photos,
         ):
             wait_http(f"{base}/api/v1/health")
             log(
                 f"[{database}] e2e: {args.e2e_text_rate}/s text (Open311) + "
                 f"{args.e2e_photo_rate}/s with one photo ({len(jpeg) >> 10} KiB) for "
-                f"{args.e2e_seconds} s; gunicorn {args.workers} workers, 1 Celery worker"
+                f"{args.e2e_seconds} s; gunicorn {args.workers} workers, a Celery worker per queue "
+                "(celery, photos)"
             )
             api_workers = children(server.pid)
             for n in (1, 2):
                 run = e2e_run(base, database, credentials, jpeg, args)
-                deadline = time.monotonic() + 120
+                # The photos' privacy step (about a second each, on one core) drains after
+                # the load; bounded, and what is left is reported.
+                deadline = time.monotonic() + 900
                 while time.monotonic() < deadline and broker_backlog():
                     time.sleep(0.5)
                 run["broker_backlog_left"] = broker_backlog()
+                run.update(e2e_photos(database, run.pop("_references")))
                 run["worker_rss_mb"], run["worker_peak_rss_mb"] = rss_mb(worker.pid)
+                run["photos_worker_rss_mb"], run["photos_worker_peak_rss_mb"] = rss_mb(photos.pid)
+                # A worker gunicorn replaced (its timeout) is reported as replaced.
+                now = children(server.pid)
+                run["api_workers_replaced"] = len(set(api_workers) - set(now))
+                api_workers = now
                 run["api_rss_mb"] = {str(p): rss_mb(p)[0] for p in api_workers}
                 run["api_peak_rss_mb"] = {str(p): rss_mb(p)[1] for p in api_workers}
                 out["runs"].append(run)
@@ -927,10 +969,13 @@ def e2e_line(run: dict[str, Any]) -> str:
         f"{text['create_p50_ms']:.0f} / {photo['create_p50_ms']:.0f} ms); 201->routed p50 "
         f"{run['to_routed_p50_s']:.2f} s, p95 {run['to_routed_p95_s']:.2f} s, max "
         f"{run['to_routed_max_s']:.2f} s ({run['routed']} routed, {run['left_submitted']} "
-        f"left); worker RSS {run['worker_rss_mb']:.0f} MiB (peak "
-        f"{run['worker_peak_rss_mb']:.0f}), API "
+        f"left); photos public {run['photos_public']}/{run['photos']}, 201->public p50 "
+        f"{run.get('to_public_p50_s', float('nan')):.1f} s, p95 "
+        f"{run.get('to_public_p95_s', float('nan')):.1f} s; worker RSS "
+        f"{run['worker_rss_mb']:.0f} MiB (peak {run['worker_peak_rss_mb']:.0f}), photos worker "
+        f"{run['photos_worker_rss_mb']:.0f} MiB, API "
         + "/".join(f"{v:.0f}" for v in run["api_rss_mb"].values())
-        + " MiB"
+        + f" MiB ({run.get('api_workers_replaced', 0)} API workers replaced)"
     )
 
 
