@@ -196,3 +196,18 @@ def test_columns_build_none_for_a_missing_joined_row_and_keep_the_primary_key_fi
     assert photo.pk == 7
     assert photo.width == 640
     assert "height" in photo.get_deferred_fields()
+
+
+def test_a_feed_pages_photos_come_in_one_statement_as_the_prefetch_gave_them(
+    reports: list[Report],
+) -> None:
+    page = list(selectors.report_feed(user=None).filter(pk__in=[r.pk for r in reports]))
+    with CaptureQueriesContext(connection) as queries:
+        selectors.photos_attach(page)
+        shown = {report.pk: list(report.photos.all()) for report in page}
+    assert len(queries) == 1
+    assert sum(len(photos) for photos in shown.values()) > len(page)  # several per report
+    for report in page:
+        expected = Photo.objects.filter(report=report).order_by("id")
+        assert [field_values(p) for p in shown[report.pk]] == [field_values(p) for p in expected]
+        assert all(photo.report is report for photo in shown[report.pk])
