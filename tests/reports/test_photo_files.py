@@ -10,9 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.core.signing import Signer
 from django.test import Client
 from django.utils import timezone
 
+from reports import media
 from reports.media import photo_url
 from reports.models import Photo, Report
 from tests.reports.helpers import admin_client, change_url
@@ -235,3 +237,14 @@ def test_a_signed_url_made_once_is_made_anew_for_another_secret(settings):
     settings.SECRET_KEY = "another-secret-" + "x" * 40
 
     assert photo_url(name, expiring=False) != first
+
+
+@pytest.mark.parametrize("expires", [None, 1_790_000_000])
+@pytest.mark.parametrize(
+    "name", ["public/2026/12/" + "a" * 32 + ".jpg", "photos/2026/01/" + "0f" * 16 + ".jpg", "x|y"]
+)
+def test_the_signature_is_django_signers_from_a_key_made_once(name, expires, settings):
+    for secret in ("first-secret-" + "k" * 40, "second-secret-" + "z" * 40):
+        settings.SECRET_KEY = secret
+        expected = Signer(salt=media.SALT).signature(f"{name}|{expires or ''}")
+        assert media._signature(name, expires) == expected
