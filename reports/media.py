@@ -36,7 +36,6 @@ from django.http import (
     HttpResponseBase,
     HttpResponseRedirect,
 )
-from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
 SALT = "reports.media.photo"
@@ -71,9 +70,10 @@ def _signed_url(secret: str, media_url: str, name: str, expires: int | None) -> 
     """A photo's URL, signed once per process: a feed page shows forty of them, and a
     public photo's URL (or a private one's for the current period) never changes. Keyed on
     the secret and MEDIA_URL too, so a change of settings makes new URLs."""
-    query: dict[str, str | int] = {"e": expires} if expires is not None else {}
-    query["s"] = _signature(name, expires)
-    return f"{media_url}{name}?{urlencode(query)}"
+    # What urlencode gives for these: a whole number and a URL-safe base64 signature.
+    signature = _signature(name, expires)
+    query = f"s={signature}" if expires is None else f"e={expires}&s={signature}"
+    return f"{media_url}{name}?{query}"
 
 
 def url_epoch(now: float | None = None) -> int:

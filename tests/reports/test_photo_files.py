@@ -13,6 +13,7 @@ import time_machine
 from django.core.signing import Signer
 from django.test import Client
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from reports import media
 from reports.media import photo_url
@@ -248,3 +249,6 @@ def test_the_signature_is_django_signers_from_a_key_made_once(name, expires, set
         settings.SECRET_KEY = secret
         expected = Signer(salt=media.SALT).signature(f"{name}|{expires or ''}")
         assert media._signature(name, expires) == expected
+        query = {"e": expires, "s": expected} if expires is not None else {"s": expected}
+        signed = media._signed_url(secret, "/media/", name, expires)
+        assert signed == f"/media/{name}?{urlencode(query)}"
