@@ -259,6 +259,16 @@ class ReportFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = ReportFilterForm
 
+    def get_form_class(self) -> type[forms.Form]:
+        """django-filter's form class, made once per process instead of once per request
+        (a new class each time: the feed's filters are the same for every request, and
+        every form instance copies its fields anyway)."""
+        made = type(self).__dict__.get("_form_class")
+        if made is None:
+            made = super().get_form_class()
+            type(self)._form_class = made
+        return made
+
     def filter_queryset(self, queryset: QuerySet[Report]) -> QuerySet[Report]:
         queryset = super().filter_queryset(queryset)
         order = self.form.cleaned_data.get("ordering") or FeedOrder.NEWEST
