@@ -85,6 +85,8 @@ THROTTLE_SCOPES = [
 ]
 SLOW_SECONDS = 5.0
 ROUTED_WITHIN_SECONDS = 240.0
+# NOTIFY_SWEEP_AFTER (2 minutes) and the sweeper's period (beat, every minute).
+SWEPT_WITHIN_SECONDS = 180.0
 
 
 @dataclass(frozen=True)
@@ -880,7 +882,13 @@ def main() -> int:
         client.finish()
         say(f"Client stopped: {len(log.accepted)} reports accepted; waiting for routing...")
         references = [accepted.reference for accepted in log.accepted]
-        deadline = recovered + ROUTED_WITHIN_SECONDS + 30
+        # A report's `created` event has no one to tell: the sweeper marks it, once it is
+        # NOTIFY_SWEEP_AFTER old, on its next run (each minute). A logical report whose key
+        # stayed in flight after the PostgreSQL restart may be accepted just before the
+        # client stops: the wait covers its sweep too.
+        last_accepted = max((accepted.at for accepted in log.accepted), default=recovered)
+        deadline = max(recovered + ROUTED_WITHIN_SECONDS, last_accepted + SWEPT_WITHIN_SECONDS)
+        deadline += 30
 
         def all_done() -> bool:
             (pending,) = system.sql(
