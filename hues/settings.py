@@ -577,8 +577,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Two queues: "celery" (routing, notifications, texts, alerts, the daily figures) and
-# "photos" (the privacy step of each photo, reports.redact_photo: about a second of CPU for a
-# 12 MP photo). A plain `celery worker` consumes both, taking turns, so routing waits behind
+# "photos" (the privacy step of each photo, reports.redact_photo: a few hundred milliseconds
+# of CPU a photo). A plain `celery worker` consumes both, taking turns, so routing waits behind
 # at most one photo; a deployment with a photo load gives the photos workers of their own
 # (`-Q photos`, README "The processes") so routing and texts never wait behind one.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
