@@ -138,23 +138,14 @@ def service_requests(
 @dataclass(frozen=True)
 class _SinglePlan:
     report: rows.Columns[Report]
-    category: rows.Columns[Category]
-    agency: rows.Columns[Agency]
+    joined: tuple[rows.Columns[Category], rows.Columns[Agency]]
     statement: str
     parameters: tuple[str, ...]
 
 
-_single_plans: dict[str, _SinglePlan] = {}
-
-
+@rows.per_database
 def _single_plan(connection: BaseDatabaseWrapper) -> _SinglePlan:
-    plan = _single_plans.get(connection.vendor)
-    if plan is None:
-        plan = _single_plans[connection.vendor] = _make_single_plan(connection)
-    return plan
-
-
-def _make_single_plan(connection: BaseDatabaseWrapper) -> _SinglePlan:
+    """The statement and columns of one service request on this kind of database."""
     quote = connection.ops.quote_name
     fields = [name for name in REQUEST_FIELDS if "__" not in name]
     report = rows.Columns(Report, "r", only=[*fields, "category", "agency"])
@@ -179,7 +170,7 @@ def _make_single_plan(connection: BaseDatabaseWrapper) -> _SinglePlan:
         " WHERE r.reference = %s AND r.is_public"
     )
     parameters = (*STATUS_NOTE_KINDS, Photo.Kind.EVIDENCE, Redaction.DONE)
-    return _SinglePlan(report, category, agency, statement, tuple(map(str, parameters)))
+    return _SinglePlan(report, (category, agency), statement, tuple(map(str, parameters)))
 
 
 def _service_request_one(reference: str, *, submitted: bool) -> Report | None:
@@ -190,14 +181,11 @@ def _service_request_one(reference: str, *, submitted: bool) -> Report | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    report = plan.report.build(row, 0, connection)
-    assert report is not None  # noqa: S101  # a row has its primary key
-    start = plan.report.width
-    report.category = plan.category.build(row, start, connection)  # type: ignore[assignment]
-    start += plan.category.width
-    report.agency = plan.agency.build(row, start, connection)
-    start += plan.agency.width
-    notes, first_photo, submission, media_url = row[start : start + 4]
+    report = plan.report.build_present(row, 0, connection)
+    (report.category, report.agency), end = rows.build_joined(
+        row, plan.report.width, plan.joined, connection
+    )
+    notes, first_photo, submission, media_url = row[end:]
     if submitted and submission is None:
         return None  # not filed through Open311: its reference is no token
     report.status_notes = notes  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ the ORM's for every state a report can be in, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -90,6 +91,48 @@ class Columns(Generic[M]):
                 value = function(value, column, connection)
             values[position] = value
         return self.model.from_db(connection.alias, self.attnames, values)
+
+    def build_present(self, row: Sequence[Any], start: int, connection: BaseDatabaseWrapper) -> M:
+        """The instance of a row's own table (never a LEFT JOIN's missing row)."""
+        instance = self.build(row, start, connection)
+        if instance is None:
+            raise ValueError(f"No {self.model.__name__} at column {start} of the row.")
+        return instance
+
+
+def build_joined(
+    row: Sequence[Any],
+    start: int,
+    joined: Iterable[Columns[Any]],
+    connection: BaseDatabaseWrapper,
+) -> tuple[list[Any], int]:
+    """The instances of the column groups that follow one another in `row` from `start`
+    (None for a LEFT JOIN's missing row), and where the last one ends."""
+    instances = []
+    for columns in joined:
+        instances.append(columns.build(row, start, connection))
+        start += columns.width
+    return instances, start
+
+
+T = TypeVar("T")
+
+
+def per_database(
+    make: Callable[[BaseDatabaseWrapper], T],
+) -> Callable[[BaseDatabaseWrapper], T]:
+    """`make(connection)` (a read's statements and columns) made once per kind of database
+    (its vendor) and kept for the process."""
+    made: dict[str, T] = {}
+
+    @functools.wraps(make)
+    def plan(connection: BaseDatabaseWrapper) -> T:
+        found = made.get(connection.vendor)
+        if found is None:
+            found = made[connection.vendor] = make(connection)
+        return found
+
+    return plan
 
 
 def prefetched(instance: models.Model, related_name: str, objects: list[Any]) -> None:

@@ -6,7 +6,6 @@ definition and every caller gets the same, constant number of queries.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import uuid
@@ -327,6 +326,9 @@ def reports_visible_to(user: User | None) -> QuerySet[Report]:
     return _report_base().filter(visible)
 
 
+_PHOTO_COLUMNS = rows.Columns(Photo, "p")
+
+
 def photos_attach(reports: Sequence[Report]) -> None:
     """Give each report its photos, in id order, as prefetched (what _report_base's
     Prefetch("photos") gives) in one hand-written statement (reports.rows), read from the
@@ -335,7 +337,7 @@ def photos_attach(reports: Sequence[Report]) -> None:
     if not reports:
         return
     connection = connections[reports[0]._state.db or DEFAULT_DB_ALIAS]
-    columns = _photo_columns()
+    columns = _PHOTO_COLUMNS
     quote = connection.ops.quote_name
     placeholders = ", ".join(["%s"] * len(reports))
     statement = (
@@ -346,16 +348,10 @@ def photos_attach(reports: Sequence[Report]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(statement, [report.pk for report in reports])
         for row in cursor.fetchall():
-            photo = columns.build(row, 0, connection)
-            assert photo is not None  # noqa: S101  # a row has its primary key
+            photo = columns.build_present(row, 0, connection)
             found[photo.report_id].append(photo)
     for report in reports:
         rows.prefetched(report, "photos", found[report.pk])
-
-
-@functools.cache
-def _photo_columns() -> rows.Columns[Photo]:
-    return rows.Columns(Photo, "p")
 
 
 def report_feed(*, user: User | None, mine: bool = False) -> QuerySet[Report]:
@@ -446,23 +442,13 @@ def reports_matching(queryset: QuerySet[Report], *, query: str) -> QuerySet[Repo
 class _DetailPlan:
     report: rows.Columns[Report]
     joined: tuple[rows.Columns[Any], ...]
-    photos: rows.Columns[Photo]
     events: rows.Columns[Event]
-    statements: tuple[str, str, str]
+    statements: tuple[str, str]
 
 
-_detail_plans: dict[str, _DetailPlan] = {}
-
-
+@rows.per_database
 def _detail_plan(connection: BaseDatabaseWrapper) -> _DetailPlan:
-    """The statements and columns of report_detail on this kind of database (made once)."""
-    plan = _detail_plans.get(connection.vendor)
-    if plan is None:
-        plan = _detail_plans[connection.vendor] = _make_detail_plan(connection)
-    return plan
-
-
-def _make_detail_plan(connection: BaseDatabaseWrapper) -> _DetailPlan:
+    """The statements and columns of report_detail on this kind of database."""
     quote = connection.ops.quote_name
     user_model = get_user_model()
     report = rows.Columns(Report, "r", exclude={"search_text"})
@@ -473,7 +459,6 @@ def _make_detail_plan(connection: BaseDatabaseWrapper) -> _DetailPlan:
         rows.Columns(user_model, "u", only={"full_name"}),
         rows.Columns(Report, "d", only={"reference"}),
     )
-    photos = rows.Columns(Photo, "p")
     events = rows.Columns(Event, "e")
     selected = ", ".join(columns.sql(connection) for columns in (report, *joined))
     table = quote(Report._meta.db_table)
@@ -488,15 +473,11 @@ def _make_detail_plan(connection: BaseDatabaseWrapper) -> _DetailPlan:
         # reports_visible_to: public, or the viewer's own.
         " WHERE r.reference = %s AND (r.is_public OR r.reporter_id = %s)"
     )
-    photo_rows = (
-        f"SELECT {photos.sql(connection)} FROM {quote(Photo._meta.db_table)} p"  # noqa: S608
-        " WHERE p.report_id = %s ORDER BY p.id"
-    )
     event_rows = (
         f"SELECT {events.sql(connection)} FROM {quote(Event._meta.db_table)} e"  # noqa: S608
         " WHERE e.report_id = %s AND e.is_public ORDER BY e.created_at, e.id"
     )
-    return _DetailPlan(report, joined, photos, events, (detail, photo_rows, event_rows))
+    return _DetailPlan(report, joined, events, (detail, event_rows))
 
 
 def report_detail(*, user: User | None, reference: str) -> Report | None:
@@ -504,28 +485,21 @@ def report_detail(*, user: User | None, reference: str) -> Report | None:
     merged into, and its citizen-visible timeline (`public_events`); None otherwise."""
     connection = connections[DEFAULT_DB_ALIAS]
     plan = _detail_plan(connection)
-    detail, photos, events = plan.statements
+    detail, events = plan.statements
     viewer = user.pk if user is not None and user.is_authenticated else None
     with connection.cursor() as cursor:
         cursor.execute(detail, [reference, viewer])
         row = cursor.fetchone()
         if row is None:
             return None
-        report = plan.report.build(row, 0, connection)
-        assert report is not None  # noqa: S101  # the primary key of a row found
-        start = plan.report.width
-        related = []
-        for columns in plan.joined:
-            related.append(columns.build(row, start, connection))
-            start += columns.width
-        report.category, report.area, report.agency, report.reporter, report.duplicate_of = related  # type: ignore[assignment]
-        cursor.execute(photos, [report.pk])
-        found = [plan.photos.build(photo, 0, connection) for photo in cursor.fetchall()]
-        rows.prefetched(report, "photos", found)
+        report = plan.report.build_present(row, 0, connection)
+        related, _end = rows.build_joined(row, plan.report.width, plan.joined, connection)
+        report.category, report.area, report.agency, report.reporter, report.duplicate_of = related
         cursor.execute(events, [report.pk])
         report.public_events = [  # type: ignore[attr-defined]
-            plan.events.build(event, 0, connection) for event in cursor.fetchall()
+            plan.events.build_present(event, 0, connection) for event in cursor.fetchall()
         ]
+    photos_attach([report])
     return report
 
 

@@ -15,7 +15,6 @@ with the reason locally, and fail under CI=true.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,7 +29,7 @@ from accounts.models import TextMessage, User
 from tests.accounts import kannel as kannel_harness
 from tests.accounts.conftest import FULL_NAME, PASSWORD, PHONE, code_in
 from tests.conftest import need
-from tests.e2e.test_worker_routing import shared_database_url, worker_process
+from tests.e2e.test_worker_routing import worker_env, worker_process
 
 # The worker test starts a real Celery worker on the run's broker (and purges it first): with the
 # other tests that do, one after the other (tests/conftest.py, "celery-broker").
@@ -138,16 +137,9 @@ def worker(
     broker_url = settings.E2E_BROKER_URL
     need(broker_url.startswith("redis://"), "CELERY_BROKER_URL does not point at Redis")
     need(connection.vendor == "postgresql", "the database is not PostgreSQL (DATABASE_URL)")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "hues.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DATABASE_URL": shared_database_url(),
-        "CELERY_BROKER_URL": broker_url,
-        "SMS_RETRY_BASE_SECONDS": "1",
-        **_gateway_settings(kannel, live_server.url),
-    }
+    env = worker_env(
+        broker_url, SMS_RETRY_BASE_SECONDS="1", **_gateway_settings(kannel, live_server.url)
+    )
     with worker_process(env, tmp_path / "worker.log") as log:
         yield log
 

@@ -90,20 +90,29 @@ def worker_process(env: dict[str, str], log: Path) -> Iterator[Path]:
             process.wait(timeout=10)
 
 
-@pytest.fixture
-def worker(broker_url: str, reference_data: None, tmp_path: Path) -> Iterator[Path]:
-    """A real worker process on the test database; tasks go to the broker, not eagerly."""
-    env = {
+def worker_env(broker_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a real worker on the test database and `broker_url`, in
+    production settings, with `extra` settings."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "hues.settings",
         "DEBUG": "false",
         "SECRET_KEY": settings.SECRET_KEY,
         "DATABASE_URL": shared_database_url(),
         "CELERY_BROKER_URL": broker_url,
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "SMS_BACKEND": "file",
-        "SMS_FILE_DIR": str(tmp_path / "sms"),
+        **extra,
     }
+
+
+@pytest.fixture
+def worker(broker_url: str, reference_data: None, tmp_path: Path) -> Iterator[Path]:
+    """A real worker process on the test database; tasks go to the broker, not eagerly."""
+    env = worker_env(
+        broker_url,
+        MEDIA_ROOT=str(tmp_path / "media"),
+        SMS_BACKEND="file",
+        SMS_FILE_DIR=str(tmp_path / "sms"),
+    )
     with worker_process(env, tmp_path / "worker.log") as log:
         yield log
 

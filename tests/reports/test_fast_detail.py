@@ -191,6 +191,8 @@ def test_columns_build_none_for_a_missing_joined_row_and_keep_the_primary_key_fi
     columns = rows.Columns(Photo, "p", only={"width"})
     assert columns.attnames == ("id", "width")
     assert columns.build((None, None), 0, connection) is None
+    with pytest.raises(ValueError, match="No Photo"):
+        columns.build_present((None, None), 0, connection)
     photo = columns.build((7, 640), 0, connection)
     assert photo is not None
     assert photo.pk == 7
