@@ -805,12 +805,18 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def sql_references(references: list[str]) -> str:
+    """Report references as an SQL list for psql (only well-formed ones: they come from the
+    server's answers)."""
+    return ",".join(f"'{r}'" for r in references if re.fullmatch(r"[A-Z]+-\d+-\d+", r))
+
+
 def e2e_routed(database: str, references: list[str], timeout: float) -> dict[str, Any]:
     """Wait (bounded) until the filed reports are routed; the time from each report's
     created_at to its routing event (routed, or sent to triage by the rules)."""
     if not references:
         return {"routed": 0, "left_submitted": 0}
-    listed = ",".join(f"'{r}'" for r in references if re.fullmatch(r"[A-Z]+-\d+-\d+", r))
+    listed = sql_references(references)
     deadline = time.monotonic() + timeout
     left = len(references)
     while time.monotonic() < deadline:
@@ -874,7 +880,7 @@ def e2e_run(
 def e2e_photos(database: str, references: list[str]) -> dict[str, Any]:
     """The privacy step of the run's photos (the "photos" queue): how many are public and
     how long after their report's 201 (report created_at to the photo's redacted_at)."""
-    listed = ",".join(f"'{r}'" for r in references if re.fullmatch(r"[A-Z]+-\d+-\d+", r))
+    listed = sql_references(references)
     if not listed:
         return {"photos": 0, "photos_public": 0}
     rows = psql(
