@@ -63,7 +63,7 @@ class KeysetPagination(BasePagination):
             queryset = queryset.filter(self._beyond(cursor))
             if cursor.reverse:
                 queryset = queryset.reverse()
-        rows = list(queryset[: self.page_size + 1])
+        rows = self.fetch(queryset[: self.page_size + 1])
         more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if cursor is not None and cursor.reverse:
@@ -73,6 +73,11 @@ class KeysetPagination(BasePagination):
             self.has_next, self.has_previous = more, cursor is not None and bool(rows)
         self.page = rows
         return rows
+
+    def fetch(self, page: QuerySet[Any]) -> list[Any]:
+        """The rows of the page's queryset (ordered, sliced one beyond the page): a
+        subclass may read them its own way."""
+        return list(page)
 
     def get_page_size(self, request: Request) -> int:
         """page_size from the query, at most max_page_size; the default when it is missing

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
@@ -329,15 +330,17 @@ def reports_visible_to(user: User | None) -> QuerySet[Report]:
 _PHOTO_COLUMNS = rows.Columns(Photo, "p")
 
 
-def photos_attach(reports: Sequence[Report]) -> None:
+def photos_attach(
+    reports: Sequence[Report], *, columns: rows.Columns[Photo] = _PHOTO_COLUMNS
+) -> None:
     """Give each report its photos, in id order, as prefetched (what _report_base's
     Prefetch("photos") gives) in one hand-written statement (reports.rows), read from the
     database the reports came from: a feed page's photos without a queryset built and
-    compiled per request (issue 17)."""
+    compiled per request (issue 17). `columns`: all of a photo's, or some (the others
+    deferred)."""
     if not reports:
         return
     connection = connections[reports[0]._state.db or DEFAULT_DB_ALIAS]
-    columns = _PHOTO_COLUMNS
     quote = connection.ops.quote_name
     placeholders = ", ".join(["%s"] * len(reports))
     statement = (
@@ -367,6 +370,118 @@ def report_feed(*, user: User | None, mine: bool = False) -> QuerySet[Report]:
             return Report.objects.none()
         return _report_base().prefetch_related(None).filter(reporter=user).order_by("-id")
     return reports_visible_to(None).prefetch_related(None).order_by("-id").using(replica())
+
+
+# A feed page, read on every uncached page of the long tail (every filter, cursor, `mine`,
+# `near` and `q`: issue 17). The filters stay querysets (reports.api.filters, the pagination's
+# cursor): only the page's ids and ordering values are compiled from them, a narrow query;
+# the reports' columns, their category, area, agency and reporter's name come from one
+# statement written once around it (reports.rows), their photos from a second. It selects
+# what the feed's answer and its ETag read, nothing more (fewer columns to convert);
+# tests/reports/test_fast_feed.py holds its instances and answers to the querysets'.
+
+FEED_REPORT_FIELDS = (
+    "reference",
+    "reporter",
+    "category",
+    "description",
+    "lat",
+    "lng",
+    "address",
+    "area",
+    "status",
+    "priority",
+    "agency",
+    "is_public",
+    "hide_name",
+    "due_at",
+    "supporters_count",
+    "created_at",
+    "updated_at",
+    "resolved_at",
+)
+FEED_PHOTO_FIELDS = (
+    "report",
+    "kind",
+    "image",
+    "thumbnail",
+    "width",
+    "height",
+    "hidden_at",
+    "public_image",
+    "public_thumbnail",
+    "redaction",
+    "original_deleted_at",
+)
+_FEED_PHOTO_COLUMNS = rows.Columns(Photo, "p", only=FEED_PHOTO_FIELDS)
+
+
+@dataclass(frozen=True)
+class _FeedPlan:
+    report: rows.Columns[Report]
+    joined: tuple[rows.Columns[Any], ...]
+    selected: str
+    joins: str
+
+
+@rows.per_database
+def _feed_plan(connection: BaseDatabaseWrapper) -> _FeedPlan:
+    quote = connection.ops.quote_name
+    user_model = get_user_model()
+    report = rows.Columns(Report, "r", only=FEED_REPORT_FIELDS)
+    joined = (
+        rows.Columns(Category, "c", only={"code", "name_vi", "name_en"}),
+        rows.Columns(Area, "a", only={"code", "name", "name_en"}),
+        rows.Columns(Agency, "g", only={"code", "name", "name_en"}),
+        rows.Columns(user_model, "u", only={"full_name"}),
+    )
+    joins = (
+        f" INNER JOIN {quote(Report._meta.db_table)} r ON r.id = page.id"
+        f" INNER JOIN {quote(Category._meta.db_table)} c ON c.id = r.category_id"
+        f" LEFT OUTER JOIN {quote(Area._meta.db_table)} a ON a.id = r.area_id"
+        f" LEFT OUTER JOIN {quote(Agency._meta.db_table)} g ON g.id = r.agency_id"
+        f" INNER JOIN {quote(user_model._meta.db_table)} u ON u.id = r.reporter_id"
+    )
+    selected = ", ".join(columns.sql(connection) for columns in (report, *joined))
+    return _FeedPlan(report, joined, selected, joins)
+
+
+def feed_page(queryset: QuerySet[Report]) -> list[Report]:
+    """The reports of a feed page, in its order: `queryset` is the page (filtered, ordered
+    by names of fields or annotations ending in the id, sliced), as the pagination leaves it.
+    Each report has its category, area, agency, reporter (the name) and photos, and the
+    values of the queryset's annotations (`distance`), as the feed's queryset would give
+    them; the columns the feed does not show are deferred."""
+    query = queryset.query
+    names = [str(name) for name in query.order_by]
+    ordering = [(name.removeprefix("-"), name.startswith("-")) for name in names]
+    annotations = list(query.annotation_select)
+    selected_names = dict.fromkeys([*(name for name, _ in ordering), *annotations])
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    try:
+        page_sql, params = queryset.values_list(*selected_names).query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    plan = _feed_plan(connection)
+    order = ", ".join(
+        f"page.{quote(name)} {'DESC' if descending == query.standard_ordering else 'ASC'}"
+        for name, descending in ordering
+    )
+    selected = ", ".join([plan.selected, *(f"page.{quote(name)}" for name in annotations)])
+    statement = f"SELECT {selected} FROM ({page_sql}) page{plan.joins} ORDER BY {order}"  # noqa: S608
+    page: list[Report] = []
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        for row in cursor.fetchall():
+            report = plan.report.build_present(row, 0, connection)
+            related, end = rows.build_joined(row, plan.report.width, plan.joined, connection)
+            report.category, report.area, report.agency, report.reporter = related
+            for offset, name in enumerate(annotations):
+                setattr(report, name, row[end + offset])
+            page.append(report)
+    photos_attach(page, columns=_FEED_PHOTO_COLUMNS)
+    return page
 
 
 class FeedOrder(TextChoices):

@@ -142,7 +142,6 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         else:
             self._charge_miss(request)
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
-            selectors.photos_attach(page)
             paginator = cast(ReportPagination, self.paginator)
             links = (paginator.get_next_link(), paginator.get_previous_link())
             etag = feed_etag(request, page, links)

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from accounts.models import User
-from reports import lifecycle, privacy, services
+from reports import editing, lifecycle, moderation, privacy, services
 from reports.models import Report
 from reports.services import Upload
 from tests.conftest import PHU_XUAN, PHU_XUAN_POINT
 from tests.images import image_bytes
+from tests.reports.helpers import resolve_with_photo
 
 
 @pytest.fixture
@@ -103,3 +104,41 @@ def file_for_caller() -> Callable[..., Report]:
         return report_file_for_caller(actor=actor, **(values | fields))
 
     return file
+
+
+@pytest.fixture
+def report_states(
+    make_report: Callable[..., Report],
+    citizen: User,
+    other_citizen: User,
+    staff_a: User,
+    dispatcher: User,
+) -> list[Report]:
+    """One report in each state the API shows differently: public with three photos (one
+    hidden by a moderator) and the name hidden, photos not processed yet, private, in triage
+    without agency, resolved with a hidden comment and a result photo, an original and its
+    merged duplicate, hidden by a moderator."""
+    public = make_report(citizen, photos=3, hide_name=True)
+    photos = list(public.photos.all())
+    moderation.photo_set_hidden(
+        photo=photos[1], actor=dispatcher, hidden=True, reason="personal_data"
+    )
+    waiting = make_report(citizen, photos=2, redact=False)  # photos not processed yet
+    private = make_report(citizen, is_public=False)
+    triage = make_report(citizen, category="other", description="Chuyện khác")
+    resolved = make_report(other_citizen)
+    lifecycle.report_accept(report=resolved, actor=staff_a)
+    comment = lifecycle.report_comment(report=resolved, actor=other_citizen, message="Cảm ơn")
+    moderation.comment_hide(event=comment, actor=dispatcher, reason="offensive")
+    resolve_with_photo(report=resolved, actor=staff_a, note="Đã sửa xong")
+    original = make_report(other_citizen)
+    duplicate = make_report(citizen)
+    editing.report_merge(duplicate=duplicate, original=original, actor=dispatcher)
+    hidden = make_report(other_citizen)
+    moderation.report_hide(report=hidden, actor=dispatcher, reason="offensive")
+    found = [public, waiting, private, triage, resolved, original, duplicate, hidden]
+    for report in found:
+        report.refresh_from_db()
+    assert triage.agency_id is None
+    assert duplicate.duplicate_of_id == original.pk
+    return found

@@ -7,8 +7,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
 from reports import lifecycle, privacy, services
 from reports.models import Photo, Report
@@ -66,3 +70,21 @@ def change_url(report: Report) -> str:
 
 def act_url(report: Report, action: str) -> str:
     return reverse("admin:reports_report_act", args=[report.pk, action])
+
+
+def field_values(instance: Model | None, skip: Any = frozenset()) -> dict[str, Any] | None:
+    """An instance's loaded column values by attname (None for no instance)."""
+    if instance is None:
+        return None
+    return {
+        field.attname: getattr(instance, field.attname)
+        for field in instance._meta.concrete_fields
+        if field.name not in skip
+    }
+
+
+def request_as(user: Any) -> Request:
+    """A DRF request to the reports API by `user` (None: anonymous), for serializers."""
+    request = Request(APIRequestFactory().get("/api/v1/reports/x", secure=True))
+    request.user = user or AnonymousUser()
+    return request

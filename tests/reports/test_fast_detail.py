@@ -5,24 +5,19 @@ state a report can be in and every viewer; on SQLite and on PostgreSQL (CI)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import Model, Prefetch
+from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
-from rest_framework.request import Request
-from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.test import APIClient
 
 from accounts.models import User
-from reports import editing, lifecycle, moderation, rows, selectors
+from reports import rows, selectors
 from reports.api.etags import report_etag
 from reports.api.serializers import ReportDetailOutput
 from reports.models import Event, Photo, Report
-from tests.reports.helpers import resolve_with_photo
+from tests.reports.helpers import field_values, request_as
 
 pytestmark = pytest.mark.django_db
 
@@ -39,54 +34,9 @@ def orm_detail(user: User | None, reference: str) -> Report | None:
     )
 
 
-def field_values(instance: Model | None, skip: set[str] = frozenset()) -> dict[str, Any] | None:
-    if instance is None:
-        return None
-    return {
-        field.attname: getattr(instance, field.attname)
-        for field in instance._meta.concrete_fields
-        if field.name not in skip
-    }
-
-
-def request_as(user: User | None) -> Request:
-    request = Request(APIRequestFactory().get("/api/v1/reports/x", secure=True))
-    request.user = user or AnonymousUser()
-    return request
-
-
 @pytest.fixture
-def reports(
-    make_report: Callable[..., Report],
-    citizen: User,
-    other_citizen: User,
-    staff_a: User,
-    dispatcher: User,
-) -> list[Report]:
-    public = make_report(citizen, photos=3, hide_name=True)
-    photos = list(public.photos.all())
-    moderation.photo_set_hidden(
-        photo=photos[1], actor=dispatcher, hidden=True, reason="personal_data"
-    )
-    waiting = make_report(citizen, photos=2, redact=False)  # photos not processed yet
-    private = make_report(citizen, is_public=False)
-    triage = make_report(citizen, category="other", description="Chuyện khác")
-    resolved = make_report(other_citizen)
-    lifecycle.report_accept(report=resolved, actor=staff_a)
-    comment = lifecycle.report_comment(report=resolved, actor=other_citizen, message="Cảm ơn")
-    moderation.comment_hide(event=comment, actor=dispatcher, reason="offensive")
-    resolve_with_photo(report=resolved, actor=staff_a, note="Đã sửa xong")
-    original = make_report(other_citizen)
-    duplicate = make_report(citizen)
-    editing.report_merge(duplicate=duplicate, original=original, actor=dispatcher)
-    hidden = make_report(other_citizen)
-    moderation.report_hide(report=hidden, actor=dispatcher, reason="offensive")
-    found = [public, waiting, private, triage, resolved, original, duplicate, hidden]
-    for report in found:
-        report.refresh_from_db()
-    assert triage.agency_id is None
-    assert duplicate.duplicate_of_id == original.pk
-    return found
+def reports(report_states: list[Report]) -> list[Report]:
+    return report_states
 
 
 @pytest.mark.parametrize("viewer", ["anonymous", "reporter", "other"])
