@@ -7,13 +7,15 @@ asks for right after filing, reads the primary."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 
 from hues.db import replica
 from open311.models import Submission
@@ -65,39 +67,6 @@ def service_codes_unknown(codes: Collection[str]) -> list[str]:
     return [code for code in codes if code not in known]
 
 
-def _service_requests() -> QuerySet[Report]:
-    """Public reports with what Open311 shows, in one query: nothing about the reporter."""
-    notes = (
-        Event.objects.filter(report=OuterRef("pk"), is_public=True, kind__in=STATUS_NOTE_KINDS)
-        .exclude(message="")
-        .order_by("-created_at", "-id")
-        .values("message")[:1]
-    )
-    first_photo = (
-        Photo.objects.filter(
-            report=OuterRef("pk"),
-            kind=Photo.Kind.EVIDENCE,
-            hidden_at__isnull=True,
-            redaction=Redaction.DONE,  # only the public rendition, faces and plates obscured
-        )
-        .exclude(public_image="")
-        .order_by("id")
-        .values("public_image")[:1]
-    )
-    return (
-        reports_visible_to(None)
-        .select_related(None)
-        .prefetch_related(None)
-        .select_related("category", "agency")
-        .only(*REQUEST_FIELDS)
-        .annotate(
-            status_notes=Subquery(notes),
-            first_photo=Subquery(first_photo),
-            submitted_media_url=F("open311_submission__media_url"),
-        )
-    )
-
-
 def service_requests(
     *,
     references: Collection[str] | None = None,
@@ -109,8 +78,11 @@ def service_requests(
     """Public reports, newest first, at most MAX_REQUESTS. References, when given, override
     every other filter (GeoReport v2); the date range applies to when a report was filed.
     By references, from the primary: a client asks for the requests it has just filed;
-    otherwise from a replica."""
-    requests = _service_requests()
+    otherwise from a replica.
+
+    The filters make a narrow query of the page's ids; what each request shows comes from
+    the statement written once around it (_request_plan), as for a single request."""
+    requests = reports_visible_to(None).select_related(None).prefetch_related(None)
     if references is not None:
         requests = requests.filter(reference__in=references)
     else:
@@ -125,27 +97,48 @@ def service_requests(
             requests = requests.filter(status__in=OPEN_STATUSES)
         elif statuses and set(statuses) == {CLOSED}:
             requests = requests.exclude(status__in=OPEN_STATUSES)
-    return list(requests.order_by("-id")[:MAX_REQUESTS])
+    page = requests.order_by("-id").values_list("id")[:MAX_REQUESTS]
+    try:
+        page_sql, page_params = page.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    connection = connections[page.db]
+    plan = _request_plan(connection)
+    statement = (
+        f"SELECT {plan.selected} FROM ({page_sql}) page"  # noqa: S608
+        f" INNER JOIN {plan.table} r ON r.id = page.id{plan.joins} ORDER BY page.id DESC"
+    )
+    found = []
+    # A page of a thousand shares a few dozen categories and agencies: one instance each.
+    shared: dict[tuple[type, Any], Any] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*plan.parameters, *page_params])
+        for row in cursor.fetchall():
+            found.append(_request_from_row(plan, row, connection, shared))
+    return found
 
 
 # One service request by its id, the Open311 twin of a report's link (the long tail: issue
-# 17), in one hand-written statement (reports.rows) instead of _service_requests' queryset
-# built and compiled per request. It selects what _service_requests does (the same fields,
-# notes, first public photo and submitted media URL); tests/open311/test_fast_single.py
-# holds the two to the same instances and answers.
+# 17), and the requests of a list, in one hand-written statement each (reports.rows) instead
+# of a queryset built and compiled per request. It selects what Open311 shows (the fields,
+# the latest status note, the first public photo and the submitted media URL);
+# tests/open311/test_fast_single.py holds it to the ORM's queryset of the same.
 
 
 @dataclass(frozen=True)
-class _SinglePlan:
+class _RequestPlan:
     report: rows.Columns[Report]
     joined: tuple[rows.Columns[Category], rows.Columns[Agency]]
-    statement: str
+    table: str
+    selected: str
+    joins: str
     parameters: tuple[str, ...]
 
 
 @rows.per_database
-def _single_plan(connection: BaseDatabaseWrapper) -> _SinglePlan:
-    """The statement and columns of one service request on this kind of database."""
+def _request_plan(connection: BaseDatabaseWrapper) -> _RequestPlan:
+    """The columns, joins and parameters of a service request's row on this kind of
+    database: the report under `r`, then `FROM ... r` and the joins."""
     quote = connection.ops.quote_name
     fields = [name for name in REQUEST_FIELDS if "__" not in name]
     report = rows.Columns(Report, "r", only=[*fields, "category", "agency"])
@@ -153,8 +146,8 @@ def _single_plan(connection: BaseDatabaseWrapper) -> _SinglePlan:
     agency = rows.Columns(Agency, "g", only=["name", "name_en"])
     kinds = ", ".join(["%s"] * len(STATUS_NOTE_KINDS))
     # Names from the models' metadata, quoted; every value is a bound parameter.
-    statement = (
-        f"SELECT {report.sql(connection)}, {category.sql(connection)}, "  # noqa: S608
+    selected = (
+        f"{report.sql(connection)}, {category.sql(connection)}, "  # noqa: S608
         f"{agency.sql(connection)},"
         f" (SELECT e.message FROM {quote(Event._meta.db_table)} e WHERE e.report_id = r.id"
         f" AND e.is_public AND e.kind IN ({kinds}) AND NOT (e.message = '')"
@@ -162,36 +155,68 @@ def _single_plan(connection: BaseDatabaseWrapper) -> _SinglePlan:
         f" (SELECT p.public_image FROM {quote(Photo._meta.db_table)} p"
         " WHERE p.report_id = r.id AND p.kind = %s AND p.hidden_at IS NULL"
         " AND p.redaction = %s AND NOT (p.public_image = '') ORDER BY p.id LIMIT 1),"
-        f" s.id, s.media_url FROM {quote(Report._meta.db_table)} r"
+        " s.id, s.media_url"
+    )
+    joins = (
         f" INNER JOIN {quote(Category._meta.db_table)} c ON c.id = r.category_id"
         f" LEFT OUTER JOIN {quote(Agency._meta.db_table)} g ON g.id = r.agency_id"
         f" LEFT OUTER JOIN {quote(Submission._meta.db_table)} s ON s.report_id = r.id"
-        # reports_visible_to(None): public reports only.
-        " WHERE r.reference = %s AND r.is_public"
     )
     parameters = (*STATUS_NOTE_KINDS, Photo.Kind.EVIDENCE, Redaction.DONE)
-    return _SinglePlan(report, (category, agency), statement, tuple(map(str, parameters)))
-
-
-def _service_request_one(reference: str, *, submitted: bool) -> Report | None:
-    connection = connections[DEFAULT_DB_ALIAS]
-    plan = _single_plan(connection)
-    with connection.cursor() as cursor:
-        cursor.execute(plan.statement, [*plan.parameters, reference])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    report = plan.report.build_present(row, 0, connection)
-    (report.category, report.agency), end = rows.build_joined(
-        row, plan.report.width, plan.joined, connection
+    return _RequestPlan(
+        report,
+        (category, agency),
+        quote(Report._meta.db_table),
+        selected,
+        joins,
+        tuple(map(str, parameters)),
     )
-    notes, first_photo, submission, media_url = row[end:]
-    if submitted and submission is None:
-        return None  # not filed through Open311: its reference is no token
+
+
+def _request_from_row(
+    plan: _RequestPlan,
+    row: Sequence[Any],
+    connection: BaseDatabaseWrapper,
+    shared: dict[tuple[type, Any], Any] | None = None,
+) -> Report:
+    """The report of a service request's row, with its category, agency and annotations
+    (`shared`: the category and agency instances already built, by id)."""
+    report = plan.report.build_present(row, 0, connection)
+    start = plan.report.width
+    related = []
+    for columns in plan.joined:
+        key = (columns.model, row[start])
+        instance = shared.get(key) if shared is not None else None
+        if instance is None:
+            instance = columns.build(row, start, connection)
+            if shared is not None and instance is not None:
+                shared[key] = instance
+        related.append(instance)
+        start += columns.width
+    report.category, report.agency = related  # type: ignore[assignment]
+    notes, first_photo, _submission, media_url = row[start:]
     report.status_notes = notes  # type: ignore[attr-defined]
     report.first_photo = first_photo  # type: ignore[attr-defined]
     report.submitted_media_url = media_url  # type: ignore[attr-defined]
     return report
+
+
+def _service_request_one(reference: str, *, submitted: bool) -> Report | None:
+    connection = connections[DEFAULT_DB_ALIAS]
+    plan = _request_plan(connection)
+    statement = (
+        f"SELECT {plan.selected} FROM {plan.table} r{plan.joins}"  # noqa: S608
+        # reports_visible_to(None): public reports only.
+        " WHERE r.reference = %s AND r.is_public"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*plan.parameters, reference])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if submitted and row[-2] is None:
+        return None  # not filed through Open311: its reference is no token
+    return _request_from_row(plan, row, connection)
 
 
 def service_request_get(reference: str) -> Report | None:
