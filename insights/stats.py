@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS
+from django.core.exceptions import EmptyResultSet
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.signals import connection_created
 from django.db.models import (
     Aggregate,
@@ -542,7 +543,10 @@ def _hours(value: float | None) -> float | None:
 
 # A median is no sum: it sorts the resolved rows of each group (an ordered-set aggregate,
 # which also keeps PostgreSQL from aggregating in parallel), so it is asked for only where it
-# is shown: the city's and those of the groupings asked for, in one query (a UNION ALL).
+# is shown: the city's and those of the groupings asked for, in one query. On PostgreSQL
+# that query reads the period's resolved reports once and groups them by every grouping
+# (GROUPING SETS); elsewhere it is a UNION ALL of one query per grouping, each reading them
+# again (at a million reports, a quarter's 250,000: 2.5 s against 1.1 s).
 CITY = "city"
 
 
@@ -553,6 +557,60 @@ def medians(
     category or area in `groups`, in one query."""
     kinds = [CITY, *groups]
     resolved = _resolved_in(filters.reports(), filters.period.start, filters.period.end)
+    if connections[resolved.db].vendor == "postgresql":
+        return _medians_grouped(resolved, kinds[1:])
+    return _medians_united(resolved, kinds)
+
+
+def _medians_grouped(
+    resolved: QuerySet[Report], groups: list[str]
+) -> dict[str, dict[int, float | None]]:
+    """medians() in one read of the resolved reports: GROUP BY GROUPING SETS (the city's
+    empty set, then one set per grouping); a grouping's reports without one (no agency, no
+    area) form its NULL group, left out as the UNION ALL's filter leaves them out."""
+    columns = [f"{group}_id" for group in groups]
+    rows = resolved.annotate(hours=_resolution_hours()).values_list(*columns, "hours")
+    try:
+        inner, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return {kind: {} for kind in [CITY, *groups]}
+    connection = connections[resolved.db]
+    quote = connection.ops.quote_name
+    keys = [f"t.{quote(column)}" for column in columns]
+    sets = ", ".join(["()", *(f"({key})" for key in keys)])
+    grouping = f"GROUPING({', '.join(keys)})" if keys else "0"
+    statement = (
+        f"SELECT {grouping}, {', '.join([*keys, ''])}"  # noqa: S608
+        f"PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY t.{quote('hours')})"
+        f" FROM ({inner}) t GROUP BY GROUPING SETS ({sets})"
+    )
+    found: dict[str, dict[int, float | None]] = {kind: {} for kind in [CITY, *groups]}
+    # GROUPING() sets a bit, from the right, for each key not grouped by: the empty set has
+    # them all; the set of the n-th key all but its own.
+    everything = (1 << len(keys)) - 1
+    bits = {everything: CITY}
+    for n, group in enumerate(groups):
+        bits[everything & ~(1 << (len(keys) - 1 - n))] = group
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        for row in cursor.fetchall():
+            kind = bits[row[0]]
+            median = row[-1]
+            if kind == CITY:
+                found[CITY][0] = _hours(median)
+                continue
+            key = row[1 + groups.index(kind)]
+            if key is not None:
+                found[kind][key] = _hours(median)
+    if not found[CITY]:
+        found[CITY][0] = None
+    return found
+
+
+def _medians_united(
+    resolved: QuerySet[Report], kinds: list[str]
+) -> dict[str, dict[int, float | None]]:
+    """medians() as a UNION ALL of one query per grouping."""
     parts = []
     for n, kind in enumerate(kinds):
         rows = resolved
