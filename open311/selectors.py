@@ -122,7 +122,7 @@ def service_requests(
 # 17), and the requests of a list, in one hand-written statement each (reports.rows) instead
 # of a queryset built and compiled per request. It selects what Open311 shows (the fields,
 # the latest status note, the first public photo and the submitted media URL);
-# tests/open311/test_fast_single.py holds it to the ORM's queryset of the same.
+# tests/open311/test_fast_reads.py holds it to the ORM's queryset of the same.
 
 
 @dataclass(frozen=True)
