@@ -453,7 +453,11 @@ def feed_page(queryset: QuerySet[Report]) -> list[Report]:
     values of the queryset's annotations (`distance`), as the feed's queryset would give
     them; the columns the feed does not show are deferred."""
     query = queryset.query
-    names = [str(name) for name in query.order_by]
+    if query.is_empty():
+        return []
+    names = [name for name in query.order_by if isinstance(name, str)]
+    if not names or len(names) != len(query.order_by):
+        raise ValueError("A feed page is ordered by names of fields or annotations.")
     ordering = [(name.removeprefix("-"), name.startswith("-")) for name in names]
     annotations = list(query.annotation_select)
     selected_names = dict.fromkeys([*(name for name, _ in ordering), *annotations])

@@ -100,6 +100,20 @@ def references(filed, submit, citizen, other_citizen, staff_a, dispatcher) -> li
     ]
 
 
+def same_request(fast: Report, slow: Report) -> None:
+    for name in (*FIELDS, *ANNOTATIONS):
+        assert getattr(fast, name) == getattr(slow, name), (fast.reference, name)
+    assert (fast.category.code, fast.category.name_vi, fast.category.name_en) == (
+        slow.category.code,
+        slow.category.name_vi,
+        slow.category.name_en,
+    )
+    fast_agency, slow_agency = fast.agency, slow.agency
+    assert (fast_agency and (fast_agency.name, fast_agency.name_en)) == (
+        slow_agency and (slow_agency.name, slow_agency.name_en)
+    )
+
+
 @pytest.mark.parametrize("token", [False, True])
 def test_the_same_request_as_the_orm_queryset(references: list[str], token: bool) -> None:
     found = 0
@@ -110,17 +124,7 @@ def test_the_same_request_as_the_orm_queryset(references: list[str], token: bool
         if fast is None or slow is None:
             continue
         found += 1
-        for name in (*FIELDS, *ANNOTATIONS):
-            assert getattr(fast, name) == getattr(slow, name), (reference, name)
-        assert (fast.category.code, fast.category.name_vi, fast.category.name_en) == (
-            slow.category.code,
-            slow.category.name_vi,
-            slow.category.name_en,
-        )
-        fast_agency, slow_agency = fast.agency, slow.agency
-        assert (fast_agency and (fast_agency.name, fast_agency.name_en)) == (
-            slow_agency and (slow_agency.name, slow_agency.name_en)
-        )
+        same_request(fast, slow)
     # By id: the five public ones; by token: the two filed through Open311.
     assert found == (2 if token else 5)
 
@@ -146,20 +150,6 @@ def test_one_statement(references: list[str]) -> None:
     with CaptureQueriesContext(connection) as queries:
         assert selectors.service_request_get(references[2]) is not None
     assert len(queries) == 1
-
-
-def same_request(fast: Report, slow: Report) -> None:
-    for name in (*FIELDS, *ANNOTATIONS):
-        assert getattr(fast, name) == getattr(slow, name), (fast.reference, name)
-    assert (fast.category.code, fast.category.name_vi, fast.category.name_en) == (
-        slow.category.code,
-        slow.category.name_vi,
-        slow.category.name_en,
-    )
-    fast_agency, slow_agency = fast.agency, slow.agency
-    assert (fast_agency and (fast_agency.name, fast_agency.name_en)) == (
-        slow_agency and (slow_agency.name, slow_agency.name_en)
-    )
 
 
 def orm_list(**filters: Any) -> list[Report]:

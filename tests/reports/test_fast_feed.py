@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -276,3 +276,10 @@ def test_each_filter_set_has_filters_of_its_own(reports: list[Report]) -> None:
     invalid = ReportFilter(QueryDict("radius=0&near=1,2"), queryset=Report.objects.all())
     assert not invalid.is_valid()
     assert ReportFilter(QueryDict("radius=10&near=1,2"), queryset=Report.objects.all()).is_valid()
+
+
+def test_a_page_needs_an_order_by_names(reports: list[Report]) -> None:
+    with pytest.raises(ValueError, match="ordered by names"):
+        selectors.feed_page(Report.objects.order_by()[:2])
+    with pytest.raises(ValueError, match="ordered by names"):
+        selectors.feed_page(Report.objects.order_by(F("id").desc())[:2])
