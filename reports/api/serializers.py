@@ -120,21 +120,29 @@ class PhotoOutput(serializers.ModelSerializer):
         viewer = self._viewer
         return viewer is not None and viewer == photo.report.reporter_id
 
-    def _shown(self, photo: Photo, public_file: Any, original_file: Any) -> str:
-        """A signed URL of the public rendition (a private report's expire, reports.media);
-        of the evidence copy, expiring, only while the photo waits (only its reporter gets
-        this far: ReportOutput leaves unprocessed photos out for everyone else)."""
+    def _shown(self, photo: Photo) -> tuple[str, str]:
+        """Signed URLs (paths) of the photo and its thumbnail: of the public rendition (a
+        private report's expire, reports.media); of the evidence copy, expiring, only while
+        the photo waits (only its reporter gets this far: ReportOutput leaves unprocessed
+        photos out for everyone else)."""
         if photo.is_published:
-            return self._absolute(photo_url(public_file.name, expiring=not photo.report.is_public))
-        return self._absolute(photo_url(original_file.name, expiring=True))
+            expiring = not photo.report.is_public
+            return (
+                photo_url(str(photo.public_image.name), expiring=expiring),
+                photo_url(str(photo.public_thumbnail.name), expiring=expiring),
+            )
+        return (
+            photo_url(str(photo.image.name), expiring=True),
+            photo_url(str(photo.thumbnail.name), expiring=True),
+        )
 
     @extend_schema_field(serializers.URLField())
     def get_url(self, photo: Photo) -> str:
-        return self._shown(photo, photo.public_image, photo.image)
+        return self._absolute(self._shown(photo)[0])
 
     @extend_schema_field(serializers.URLField())
     def get_thumbnail_url(self, photo: Photo) -> str:
-        return self._shown(photo, photo.public_thumbnail, photo.thumbnail)
+        return self._absolute(self._shown(photo)[1])
 
     @extend_schema_field(serializers.BooleanField())
     def get_public(self, photo: Photo) -> bool:
@@ -142,35 +150,23 @@ class PhotoOutput(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_original_url(self, photo: Photo) -> str | None:
-        if not (photo.has_original and self._viewer_is_reporter(photo)):
+        if not (self._viewer_is_reporter(photo) and photo.has_original):
             return None
         return self._absolute(photo_url(str(photo.image.name), expiring=True))
 
     def to_representation(self, photo: Photo) -> dict[str, Any]:
-        # What the declared fields give, without DRF's per-field machinery, each file
-        # looked up once (feed hot path; tests/reports/test_fast_representation.py compares
-        # both).
-        image = photo.image
-        if photo.is_published:
-            expiring = not photo.report.is_public
-            url = photo_url(str(photo.public_image.name), expiring=expiring)
-            thumbnail_url = photo_url(str(photo.public_thumbnail.name), expiring=expiring)
-            public = photo.hidden_at is None
-        else:
-            url = photo_url(str(image.name), expiring=True)
-            thumbnail_url = photo_url(str(photo.thumbnail.name), expiring=True)
-            public = False
-        original_url = None
-        if self._viewer_is_reporter(photo) and photo.has_original:
-            original_url = self._absolute(photo_url(str(image.name), expiring=True))
+        # What the declared fields give, without DRF's per-field machinery, both URLs
+        # signed in one pass (feed hot path; tests/reports/test_fast_representation.py
+        # compares both).
+        url, thumbnail_url = self._shown(photo)
         return {
             "url": self._absolute(url),
             "thumbnail_url": self._absolute(thumbnail_url),
             "width": photo.width,
             "height": photo.height,
             "kind": photo.kind,
-            "public": public,
-            "original_url": original_url,
+            "public": self.get_public(photo),
+            "original_url": self.get_original_url(photo),
         }
 
 
