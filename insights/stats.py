@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.signals import connection_created
 from django.db.models import (
@@ -58,6 +57,7 @@ from reports.models import (
     ReportStatus,
     localized,
 )
+from reports.rows import compiled
 from reports.selectors import ROUTING_VERSION_KEY, cache_version, overdue_condition
 
 Counted = TypeVar("Counted", Report, DailyFigures)
@@ -567,13 +567,15 @@ def _medians_grouped(
 ) -> dict[str, dict[int, float | None]]:
     """medians() in one read of the resolved reports: GROUP BY GROUPING SETS (the city's
     empty set, then one set per grouping); a grouping's reports without one (no agency, no
-    area) form its NULL group, left out as the UNION ALL's filter leaves them out."""
+    area) form its NULL group, left out as the UNION ALL's filter leaves them out. The empty
+    set answers a row even when no report was resolved: the city's median is then None."""
+    found: dict[str, dict[int, float | None]] = {kind: {} for kind in [CITY, *groups]}
     columns = [f"{group}_id" for group in groups]
-    rows = resolved.annotate(hours=_resolution_hours()).values_list(*columns, "hours")
-    try:
-        inner, params = rows.query.sql_with_params()
-    except EmptyResultSet:
-        return {kind: {} for kind in [CITY, *groups]}
+    narrow = compiled(resolved.annotate(hours=_resolution_hours()).values_list(*columns, "hours"))
+    if narrow is None:
+        found[CITY][0] = None
+        return found
+    inner, params = narrow
     connection = connections[resolved.db]
     quote = connection.ops.quote_name
     keys = [f"t.{quote(column)}" for column in columns]
@@ -584,26 +586,19 @@ def _medians_grouped(
         f"PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY t.{quote('hours')})"
         f" FROM ({inner}) t GROUP BY GROUPING SETS ({sets})"
     )
-    found: dict[str, dict[int, float | None]] = {kind: {} for kind in [CITY, *groups]}
     # GROUPING() sets a bit, from the right, for each key not grouped by: the empty set has
-    # them all; the set of the n-th key all but its own.
+    # them all; the set of the n-th key all but its own (its value is the row's n-th key).
     everything = (1 << len(keys)) - 1
-    bits = {everything: CITY}
-    for n, group in enumerate(groups):
-        bits[everything & ~(1 << (len(keys) - 1 - n))] = group
+    sets_by_bits = {everything & ~(1 << (len(keys) - 1 - n)): n for n in range(len(groups))}
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        for row in cursor.fetchall():
-            kind = bits[row[0]]
-            median = row[-1]
-            if kind == CITY:
+        for bits, *values, median in cursor.fetchall():
+            if bits == everything:
                 found[CITY][0] = _hours(median)
                 continue
-            key = row[1 + groups.index(kind)]
-            if key is not None:
-                found[kind][key] = _hours(median)
-    if not found[CITY]:
-        found[CITY][0] = None
+            n = sets_by_bits[bits]
+            if values[n] is not None:
+                found[groups[n]][values[n]] = _hours(median)
     return found
 
 

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from hues.db import replica
 from open311.models import Submission
@@ -98,10 +97,10 @@ def service_requests(
         elif statuses and set(statuses) == {CLOSED}:
             requests = requests.exclude(status__in=OPEN_STATUSES)
     page = requests.order_by("-id").values_list("id")[:MAX_REQUESTS]
-    try:
-        page_sql, page_params = page.query.sql_with_params()
-    except EmptyResultSet:
+    narrow = rows.compiled(page)
+    if narrow is None:
         return []
+    page_sql, page_params = narrow
     connection = connections[page.db]
     plan = _request_plan(connection)
     statement = (
@@ -110,7 +109,7 @@ def service_requests(
     )
     found = []
     # A page of a thousand shares a few dozen categories and agencies: one instance each.
-    shared: dict[tuple[type, Any], Any] = {}
+    shared: dict[tuple[type[Model], Any], Model] = {}
     with connection.cursor() as cursor:
         cursor.execute(statement, [*plan.parameters, *page_params])
         for row in cursor.fetchall():
@@ -177,23 +176,13 @@ def _request_from_row(
     plan: _RequestPlan,
     row: Sequence[Any],
     connection: BaseDatabaseWrapper,
-    shared: dict[tuple[type, Any], Any] | None = None,
+    shared: dict[tuple[type[Model], Any], Model] | None = None,
 ) -> Report:
     """The report of a service request's row, with its category, agency and annotations
-    (`shared`: the category and agency instances already built, by id)."""
+    (`shared`: rows.build_joined's instances of one statement)."""
     report = plan.report.build_present(row, 0, connection)
-    start = plan.report.width
-    related = []
-    for columns in plan.joined:
-        key = (columns.model, row[start])
-        instance = shared.get(key) if shared is not None else None
-        if instance is None:
-            instance = columns.build(row, start, connection)
-            if shared is not None and instance is not None:
-                shared[key] = instance
-        related.append(instance)
-        start += columns.width
-    report.category, report.agency = related  # type: ignore[assignment]
+    related, start = rows.build_joined(row, plan.report.width, plan.joined, connection, shared)
+    report.category, report.agency = related
     notes, first_photo, _submission, media_url = row[start:]
     report.status_notes = notes  # type: ignore[attr-defined]
     report.first_photo = first_photo  # type: ignore[attr-defined]

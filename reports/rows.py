@@ -25,6 +25,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.base import ModelState
@@ -131,14 +132,35 @@ def build_joined(
     start: int,
     joined: Iterable[Columns[Any]],
     connection: BaseDatabaseWrapper,
+    shared: dict[tuple[type[models.Model], Any], models.Model] | None = None,
 ) -> tuple[list[Any], int]:
     """The instances of the column groups that follow one another in `row` from `start`
-    (None for a LEFT JOIN's missing row), and where the last one ends."""
+    (None for a LEFT JOIN's missing row), and where the last one ends. With `shared`, the
+    rows of one statement (a page) share one instance per joined row, kept there by model
+    and primary key: a page's reports share a few categories, areas and agencies."""
     instances = []
     for columns in joined:
-        instances.append(columns.build(row, start, connection))
+        key = (columns.model, row[start])
+        instance = shared.get(key) if shared is not None else None
+        if instance is None:
+            instance = columns.build(row, start, connection)
+            if shared is not None and instance is not None:
+                shared[key] = instance
+        instances.append(instance)
         start += columns.width
     return instances, start
+
+
+def compiled(queryset: models.QuerySet[Any]) -> tuple[str, Sequence[Any]] | None:
+    """The SQL and parameters of a queryset, for a hand-written statement to read it as a
+    subquery (the narrow query of a page's filters); None when it can match nothing (an
+    empty queryset, or a filter such as `id__in=[]`)."""
+    if queryset.query.is_empty():
+        return None
+    try:
+        return queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
 
 
 T = TypeVar("T")

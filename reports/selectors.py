@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
@@ -27,6 +26,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Model,
     Prefetch,
     Q,
     QuerySet,
@@ -416,6 +416,18 @@ FEED_PHOTO_FIELDS = (
 _FEED_PHOTO_COLUMNS = rows.Columns(Photo, "p", only=FEED_PHOTO_FIELDS)
 
 
+def _report_joins(connection: BaseDatabaseWrapper) -> str:
+    """What a report under `r` shows with it, joined: its category `c`, area `a`, agency `g`
+    and reporter `u` (the detail's and the feed page's statements)."""
+    quote = connection.ops.quote_name
+    return (
+        f" INNER JOIN {quote(Category._meta.db_table)} c ON c.id = r.category_id"
+        f" LEFT OUTER JOIN {quote(Area._meta.db_table)} a ON a.id = r.area_id"
+        f" LEFT OUTER JOIN {quote(Agency._meta.db_table)} g ON g.id = r.agency_id"
+        f" INNER JOIN {quote(get_user_model()._meta.db_table)} u ON u.id = r.reporter_id"
+    )
+
+
 @dataclass(frozen=True)
 class _FeedPlan:
     report: rows.Columns[Report]
@@ -435,13 +447,8 @@ def _feed_plan(connection: BaseDatabaseWrapper) -> _FeedPlan:
         rows.Columns(Agency, "g", only={"code", "name", "name_en"}),
         rows.Columns(user_model, "u", only={"full_name"}),
     )
-    joins = (
-        f" INNER JOIN {quote(Report._meta.db_table)} r ON r.id = page.id"
-        f" INNER JOIN {quote(Category._meta.db_table)} c ON c.id = r.category_id"
-        f" LEFT OUTER JOIN {quote(Area._meta.db_table)} a ON a.id = r.area_id"
-        f" LEFT OUTER JOIN {quote(Agency._meta.db_table)} g ON g.id = r.agency_id"
-        f" INNER JOIN {quote(user_model._meta.db_table)} u ON u.id = r.reporter_id"
-    )
+    page = f" INNER JOIN {quote(Report._meta.db_table)} r ON r.id = page.id"
+    joins = page + _report_joins(connection)
     selected = ", ".join(columns.sql(connection) for columns in (report, *joined))
     return _FeedPlan(report, joined, selected, joins)
 
@@ -461,12 +468,12 @@ def feed_page(queryset: QuerySet[Report]) -> list[Report]:
     ordering = [(name.removeprefix("-"), name.startswith("-")) for name in names]
     annotations = list(query.annotation_select)
     selected_names = dict.fromkeys([*(name for name, _ in ordering), *annotations])
+    narrow = rows.compiled(queryset.values_list(*selected_names))
+    if narrow is None:
+        return []
+    page_sql, params = narrow
     connection = connections[queryset.db]
     quote = connection.ops.quote_name
-    try:
-        page_sql, params = queryset.values_list(*selected_names).query.sql_with_params()
-    except EmptyResultSet:
-        return []
     plan = _feed_plan(connection)
     order = ", ".join(
         f"page.{quote(name)} {'DESC' if descending == query.standard_ordering else 'ASC'}"
@@ -475,11 +482,14 @@ def feed_page(queryset: QuerySet[Report]) -> list[Report]:
     selected = ", ".join([plan.selected, *(f"page.{quote(name)}" for name in annotations)])
     statement = f"SELECT {selected} FROM ({page_sql}) page{plan.joins} ORDER BY {order}"  # noqa: S608
     page: list[Report] = []
+    shared: dict[tuple[type[Model], Any], Model] = {}
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         for row in cursor.fetchall():
             report = plan.report.build_present(row, 0, connection)
-            related, end = rows.build_joined(row, plan.report.width, plan.joined, connection)
+            related, end = rows.build_joined(
+                row, plan.report.width, plan.joined, connection, shared
+            )
             report.category, report.area, report.agency, report.reporter = related
             for offset, name in enumerate(annotations):
                 setattr(report, name, row[end + offset])
@@ -583,11 +593,7 @@ def _detail_plan(connection: BaseDatabaseWrapper) -> _DetailPlan:
     table = quote(Report._meta.db_table)
     # Names from the models' metadata, quoted; every value is a bound parameter.
     detail = (
-        f"SELECT {selected} FROM {table} r"  # noqa: S608
-        f" INNER JOIN {quote(Category._meta.db_table)} c ON c.id = r.category_id"
-        f" LEFT OUTER JOIN {quote(Area._meta.db_table)} a ON a.id = r.area_id"
-        f" LEFT OUTER JOIN {quote(Agency._meta.db_table)} g ON g.id = r.agency_id"
-        f" INNER JOIN {quote(user_model._meta.db_table)} u ON u.id = r.reporter_id"
+        f"SELECT {selected} FROM {table} r{_report_joins(connection)}"  # noqa: S608
         f" LEFT OUTER JOIN {table} d ON d.id = r.duplicate_of_id"
         # reports_visible_to: public, or the viewer's own.
         " WHERE r.reference = %s AND (r.is_public OR r.reporter_id = %s)"

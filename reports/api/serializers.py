@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -75,14 +74,28 @@ def _label(choices: type[TextChoices], value: str) -> str:
         return value
 
 
-def _viewer_id(context: Mapping[str, Any]) -> int | None:
-    """The id of the user a serializer's request is from; None for anyone anonymous."""
-    return getattr(getattr(context.get("request"), "user", None), "pk", None)
+class PageLookups(serializers.BaseSerializer):
+    """What every item a serializer shows shares, looked up once per serializer: DRF's list
+    serializer has one child for a whole page (a feed page, an Open311 list of up to
+    1,000). The viewer, and the display names of the reference rows (categories, areas,
+    agencies) in the active language: a cold feed page spent a tenth of its time asking for
+    them again for every report and photo."""
 
+    @functools.cached_property
+    def _viewer(self) -> int | None:
+        """The id of the user the request is from; None for anyone anonymous."""
+        return getattr(getattr(self.context.get("request"), "user", None), "pk", None)
 
-def _code_name(value: Area | Agency | Category) -> dict[str, str]:
-    """As CodeNameOutput shows it."""
-    return {"code": value.code, "name": str(value.display_name)}
+    @functools.cached_property
+    def _display_names(self) -> dict[tuple[type, Any], str]:
+        return {}
+
+    def _display_name(self, value: Area | Agency | Category) -> str:
+        key = (type(value), value.pk)
+        found = self._display_names.get(key)
+        if found is None:
+            found = self._display_names[key] = str(value.display_name)
+        return found
 
 
 class CodeNameOutput(serializers.Serializer):
@@ -90,7 +103,7 @@ class CodeNameOutput(serializers.Serializer):
     name = serializers.CharField(source="display_name")
 
 
-class PhotoOutput(serializers.ModelSerializer):
+class PhotoOutput(PageLookups, serializers.ModelSerializer):
     """A photo as its viewer may see it: everyone gets the public rendition, with faces and
     plates obscured (reports.privacy); its reporter also sees their photo before it is
     processed, and gets `original_url`, the unobscured copy, by a URL that expires."""
@@ -110,11 +123,6 @@ class PhotoOutput(serializers.ModelSerializer):
 
     def _absolute(self, url: str) -> str:
         return absolute_url(self.context.get("request"), url)
-
-    @functools.cached_property
-    def _viewer(self) -> int | None:
-        """The viewer's id (None: anonymous), looked up once per serializer (a page)."""
-        return _viewer_id(self.context)
 
     def _viewer_is_reporter(self, photo: Photo) -> bool:
         viewer = self._viewer
@@ -215,7 +223,7 @@ class LinksOutput(serializers.Serializer):
     self = serializers.URLField()
 
 
-class ReportOutput(serializers.ModelSerializer):
+class ReportOutput(PageLookups, serializers.ModelSerializer):
     category = CodeNameOutput()
     area = CodeNameOutput(allow_null=True)
     agency = CodeNameOutput(allow_null=True)
@@ -258,13 +266,8 @@ class ReportOutput(serializers.ModelSerializer):
             return None
         return report.reporter.full_name
 
-    # What is the same for every report of a page (its serializer), looked up once: the
-    # viewer, the time zone, the labels and names in the viewer's language, the photos'
-    # serializer. A cold feed page spent a tenth of its time asking for them again.
-
-    @functools.cached_property
-    def _viewer(self) -> int | None:
-        return _viewer_id(self.context)
+    # Besides PageLookups', what every report of a page shares, looked up once: the time
+    # zone, the status labels in the viewer's language, the photos' serializer.
 
     @functools.cached_property
     def _dates(self) -> serializers.DateTimeField:
@@ -284,19 +287,9 @@ class ReportOutput(serializers.ModelSerializer):
             found = self._status_labels[status] = _label(ReportStatus, status)
         return found
 
-    @functools.cached_property
-    def _names(self) -> dict[tuple[type, int], dict[str, str]]:
-        return {}
-
     def _code_name(self, value: Area | Agency | Category | None) -> dict[str, str] | None:
-        """As CodeNameOutput shows it; a page's reports share a few categories and areas."""
-        if value is None:
-            return None
-        key = (type(value), value.pk)
-        found = self._names.get(key)
-        if found is None:
-            found = self._names[key] = _code_name(value)
-        return dict(found)
+        """As CodeNameOutput shows it."""
+        return None if value is None else {"code": value.code, "name": self._display_name(value)}
 
     @functools.cached_property
     def _photo_output(self) -> PhotoOutput:
