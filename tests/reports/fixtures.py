@@ -142,3 +142,15 @@ def report_states(
     assert triage.agency_id is None
     assert duplicate.duplicate_of_id == original.pk
     return found
+
+
+@pytest.fixture(params=["anonymous", "reporter", "other"])
+def viewer(request: pytest.FixtureRequest) -> str:
+    """Who reads, in the tests of the hand-written reads: nobody signed in, the citizen who
+    filed most of report_states, another citizen."""
+    return str(request.param)
+
+
+@pytest.fixture
+def viewer_user(viewer: str, citizen: User, other_citizen: User) -> User | None:
+    return {"anonymous": None, "reporter": citizen, "other": other_citizen}[viewer]
